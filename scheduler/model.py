@@ -1,0 +1,395 @@
+"""The catalogue's vocabulary as frozen, validated data: organisations, groupings, bodies, rules.
+
+Glossary (Finnish in the data, English in the code):
+    yhteistyöelin, toimielin -> Body            kokoonkutsuja, koollekutsuja -> convener
+    kokousrytmi              -> cadence (Rule)  kuntaryhmä -> grouping member (GroupMember)
+    valtuustokausi           -> Term            esityslistan valmistelu -> co_preparers
+    etäkokous                -> mode "remote"   tunnettu kokous -> KnownMeeting
+    aukko (asiakirjat vaikenevat) -> gap
+
+These models are the schema of ``bodies/`` (checked once, at the edge, by ``catalogue``) and
+the plain values the pure core works with. No I/O here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, time, timedelta
+from typing import Annotated, Literal, TypeVar
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Id = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
+Month = Annotated[int, Field(ge=1, le=12)]
+Source = Annotated[str, Field(min_length=3, max_length=500)]
+
+_DURATION = re.compile(r"^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$")
+_CLOCK = re.compile(r"^([01]\d|2[0-3])[:.]([0-5]\d)$")
+
+
+def parse_duration(value: object) -> timedelta:
+    """ISO 8601 durations as used in bodies and config: ``P6W``, ``P1D``, ``PT3H``, ``PT1H30M``."""
+    if isinstance(value, timedelta):
+        return value
+    match = _DURATION.match(value) if isinstance(value, str) else None
+    if not match or value in ("P", "PT") or str(value).endswith("T"):
+        raise ValueError(f"expected an ISO 8601 duration such as P6W, P1D or PT2H, got {value!r}")
+    weeks, days, hours, minutes = (int(part or 0) for part in match.groups())
+    return timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes)
+
+
+def parse_clock(value: object) -> time:
+    """A time of day written ``"13:00"`` (or ``"13.00"``, the Finnish way)."""
+    if isinstance(value, time):
+        return value
+    match = _CLOCK.match(value) if isinstance(value, str) else None
+    if not match:
+        raise ValueError(f'expected a time of day in quotes such as "13:00", got {value!r}')
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+Clock = Annotated[time, BeforeValidator(parse_clock)]
+
+
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError("expected a duration longer than zero")
+    return value
+
+
+PositiveDuration = Annotated[Duration, AfterValidator(_positive)]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class Names(Frozen):
+    """A name in the three languages the service speaks: Finnish, Swedish, English."""
+
+    fi: Annotated[str, Field(min_length=1)]
+    sv: Annotated[str, Field(min_length=1)]
+    en: Annotated[str, Field(min_length=1)]
+
+    def get(self, language: str) -> str:
+        return str(getattr(self, language, self.fi))
+
+
+class Text(Frozen):
+    """Free text: Finnish required, Swedish and English where someone has written them."""
+
+    fi: Annotated[str, Field(min_length=1)]
+    sv: str | None = None
+    en: str | None = None
+
+    def get(self, language: str) -> str:
+        return getattr(self, language, None) or self.fi
+
+
+class Address(Frozen):
+    street: str
+    postcode: Annotated[str, Field(pattern=r"^\d{5}$")]
+    city: str
+
+
+class Organisation(Frozen):
+    id: Id
+    kind: Literal["municipality", "regional-council", "wellbeing-county", "state", "other"]
+    party: bool = False
+    name: Names
+    business_id: Annotated[str, Field(pattern=r"^\d{7}-\d$")] | None = None
+    address: Address | None = None
+    source: Source
+
+
+class GroupMember(Frozen):
+    id: Id
+    name: Names
+    organisations: list[Id]
+    note: Text | None = None
+
+
+class Grouping(Frozen):
+    """A named set of organisations, flat (``organisations``) or split into ``members``."""
+
+    id: Id
+    name: Names
+    organisations: list[Id] = []
+    members: list[GroupMember] = []
+    partition_of: Id | None = None
+    source: Source
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> Grouping:
+        if self.organisations and self.members:
+            raise ValueError("give either organisations or members, not both")
+        return self
+
+
+class Term(Frozen):
+    id: Annotated[str, Field(pattern=r"^\d{4}-\d{4}$")]
+    start: date
+    end: date
+    source: Source
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Term:
+        if self.end <= self.start:
+            raise ValueError(f"end {self.end} must be after start {self.start}")
+        return self
+
+
+class Region(Frozen):
+    id: Id
+    name: Names
+    terms: Annotated[list[Term], Field(min_length=1)]
+    source: Source
+
+
+class Participant(Frozen):
+    """An organisation or a whole grouping (member) taking part, with its role."""
+
+    organisation: Id | None = None
+    group: Id | None = None
+    role: Text | None = None
+    source: Source | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Participant:
+        if (self.organisation is None) == (self.group is None):
+            raise ValueError("give exactly one of organisation or group")
+        return self
+
+
+class CoPreparer(Frozen):
+    organisation: Id | None = None
+    body: Id | None = None
+    source: Source
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> CoPreparer:
+        if (self.organisation is None) == (self.body is None):
+            raise ValueError("give exactly one of organisation or body")
+        return self
+
+
+class _CountRule(Frozen):
+    min: Annotated[int, Field(ge=0, le=366)] | None = None
+    max: Annotated[int, Field(ge=0, le=366)] | None = None
+    plan: Annotated[int, Field(ge=0, le=366)] | None = None
+    source: Source
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _bounds(self) -> _CountRule:
+        if self.min is None and self.max is None:
+            raise ValueError("give min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+        if self.plan is not None and not self.min_count <= self.plan <= self.max_count:
+            raise ValueError(f"plan ({self.plan}) must lie between min and max")
+        return self
+
+    @property
+    def min_count(self) -> int:
+        return self.min or 0
+
+    @property
+    def max_count(self) -> int:
+        return 10_000 if self.max is None else self.max
+
+    @property
+    def planned_count(self) -> int:
+        """How many meetings to plan: ``plan``, else the minimum (else the maximum)."""
+        if self.plan is not None:
+            return self.plan
+        return self.min if self.min is not None else self.max_count
+
+
+class PerYear(_CountRule):
+    """Meetings per calendar year: kuntakokous >= 1, vaikuttamisryhmä 2-3."""
+
+    kind: Literal["per-year"]
+
+
+class PerTerm(_CountRule):
+    """Meetings per council term: the strategic forum and the preparedness exercise, once."""
+
+    kind: Literal["per-term"]
+
+
+class Months(Frozen):
+    """Every meeting of the body falls in these months: the follow-up in May."""
+
+    kind: Literal["months"]
+    months: Annotated[list[Month], Field(min_length=1)]
+    source: Source
+    note: Text | None = None
+
+
+class Round(Frozen):
+    """Each occurrence is a round: one meeting per member of a grouping, consecutive weeks."""
+
+    kind: Literal["round"]
+    grouping: Id
+    weekday: Weekday
+    source: Source
+    note: Text | None = None
+
+
+class Precedes(Frozen):
+    """One meeting of this body between ``max_lead`` and ``min_lead`` before each meeting of
+    another body (with ``per_group``: of the same grouping member)."""
+
+    kind: Literal["precedes"]
+    body: Id
+    min_lead: PositiveDuration
+    max_lead: PositiveDuration
+    per_group: bool = False
+    source: Source
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _window(self) -> Precedes:
+        if self.min_lead > self.max_lead:
+            raise ValueError("min_lead must not be longer than max_lead")
+        return self
+
+
+Rule = Annotated[PerYear | PerTerm | Months | Round | Precedes, Field(discriminator="kind")]
+
+
+class Shape(Frozen):
+    """How a meeting of the body usually looks; a default, not a rule."""
+
+    weekdays: Annotated[list[Weekday], Field(min_length=1)] = ["tue", "wed", "thu"]
+    start: Clock = time(9, 0)
+    duration: PositiveDuration = timedelta(hours=2)
+    mode: Literal["remote", "in-person", "hybrid"] = "remote"
+    location: Text | None = None
+    preferred_months: list[Month] = []
+    note: Text | None = None
+
+
+class LeadTimes(Frozen):
+    """The action chain's lead times (used from the invitations issue on)."""
+
+    prepare: PositiveDuration = timedelta(weeks=6)
+    request_items: PositiveDuration = timedelta(weeks=4)
+    invite: PositiveDuration = timedelta(weeks=3)
+    agenda: PositiveDuration = timedelta(weeks=1)
+    remind: PositiveDuration = timedelta(days=1)
+    minutes: PositiveDuration = timedelta(weeks=1)
+
+
+class KnownMeeting(Frozen):
+    """A meeting that is already fixed, held or cancelled; it counts towards the targets."""
+
+    date: date
+    start: Clock | None = None
+    status: Literal["fixed", "held", "cancelled"]
+    group: Id | None = None
+    title: Text | None = None
+    source: Source
+
+
+class Gaps(Frozen):
+    """What the documents leave unsaid, stated explicitly so reports can show it."""
+
+    conveners: Text | None = None
+    cadence: Text | None = None
+
+
+class Body(Frozen):
+    id: Id
+    name: Names
+    level: Literal["1", "2", "3", "4", "measure", "statutory", "network", "informal"]
+    description: Text | None = None
+    conveners: list[Participant]
+    members: list[Participant] = []
+    co_preparers: list[CoPreparer] = []
+    cadence: list[Rule]
+    gaps: Gaps = Gaps()
+    shape: Shape = Shape()
+    lead_times: LeadTimes = LeadTimes()
+    meetings: list[KnownMeeting] = []
+    sources: Annotated[list[Source], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _gaps_explained(self) -> Body:
+        if not self.conveners and self.gaps.conveners is None:
+            raise ValueError(
+                "conveners is empty: say why under gaps.conveners "
+                "(e.g. 'Asiakirjat eivät nimeä koollekutsujaa.')"
+            )
+        if not self.cadence and self.gaps.cadence is None:
+            raise ValueError("cadence is empty: say why under gaps.cadence")
+        if any(p.group for p in self.conveners):
+            raise ValueError("conveners must be organisations, not groups")
+        return self
+
+    def rules_of(self, kind: type[_R]) -> list[_R]:
+        return [rule for rule in self.cadence if isinstance(rule, kind)]
+
+    @property
+    def convener_ids(self) -> tuple[str, ...]:
+        return tuple(p.organisation for p in self.conveners if p.organisation)
+
+
+_R = TypeVar("_R", PerYear, PerTerm, Months, Round, Precedes)
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Everything in ``bodies/``, cross-checked: ids resolve, groups partition what they claim."""
+
+    region: Region
+    organisations: dict[str, Organisation]
+    groupings: dict[str, Grouping]
+    bodies: dict[str, Body]
+
+    def group_members(self, group_id: str) -> tuple[str, ...]:
+        """Organisation ids of a grouping (all its members) or of one grouping member."""
+        if group_id in self.groupings:
+            grouping = self.groupings[group_id]
+            ids = list(grouping.organisations)
+            for member in grouping.members:
+                ids.extend(member.organisations)
+            return tuple(dict.fromkeys(ids))
+        for grouping in self.groupings.values():
+            for member in grouping.members:
+                if member.id == group_id:
+                    return tuple(member.organisations)
+        raise KeyError(group_id)
+
+    def _contains(self, grouping_id: str, member_id: str) -> bool:
+        grouping = self.groupings.get(grouping_id)
+        return grouping is not None and any(m.id == member_id for m in grouping.members)
+
+    def member_of(self, group_id: str) -> GroupMember | None:
+        for grouping in self.groupings.values():
+            for member in grouping.members:
+                if member.id == group_id:
+                    return member
+        return None
+
+    def participants(self, body: Body, group: str | None = None) -> tuple[str, ...]:
+        """Every organisation invited to a meeting of ``body``, conveners first.
+
+        For a meeting of one grouping member (a HYTE group), a participant given as the whole
+        grouping narrows to that member's organisations.
+        """
+        ids = list(body.convener_ids)
+        for participant in body.members:
+            if participant.organisation:
+                ids.append(participant.organisation)
+            elif participant.group and group and self._contains(participant.group, group):
+                ids.extend(self.group_members(group))
+            elif participant.group:
+                ids.extend(self.group_members(participant.group))
+        return tuple(dict.fromkeys(ids))

@@ -1,0 +1,488 @@
+"""Turn the catalogue's cadence rules into concrete, valid meeting dates, with reasons.
+
+Pure and deterministic: the window, time zone and calendar come in as arguments; the same
+input gives the same dates and the same UIDs. A UID names the meeting's slot (body, year,
+ordinal or group), never its date, so a meeting keeps its UID when it moves.
+
+Constraints on every planned date: a working day (no weekend, no Finnish public holiday),
+not in a blackout period, one of the body's weekdays, inside the body's month window, and
+no other meeting with the same convener that day. Whatever cannot be satisfied becomes a
+problem naming the body and rule; nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from .model import Body, Catalogue, KnownMeeting, Months, PerTerm, PerYear, Precedes, Round
+from .workdays import WorkCalendar
+
+Status = Literal["planned", "fixed", "held", "cancelled"]
+Severity = Literal["error", "warning"]
+_WEEKDAY_INDEX = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+_MAX_EXPLAINED_REJECTIONS = 3
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One line of a meeting's explanation, rendered per language by ``texts``."""
+
+    key: str
+    params: dict[str, Any] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True)
+class PlanProblem:
+    body: str
+    severity: Severity
+    key: str
+    params: dict[str, Any] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True)
+class Meeting:
+    uid: str
+    body: str
+    slot: str
+    start: datetime
+    end: datetime
+    conveners: tuple[str, ...]
+    organisations: tuple[str, ...]
+    group: str | None
+    status: Status
+    sequence: int = 0
+    reasons: tuple[Reason, ...] = ()
+    sources: tuple[str, ...] = ()
+
+    @property
+    def day(self) -> date:
+        return self.start.date()
+
+    @property
+    def counts(self) -> bool:
+        """Whether the meeting counts towards targets (a cancelled one does not)."""
+        return self.status != "cancelled"
+
+
+@dataclass(frozen=True)
+class Plan:
+    meetings: tuple[Meeting, ...]
+    problems: tuple[PlanProblem, ...]
+
+    def of_body(self, body_id: str) -> list[Meeting]:
+        return [m for m in self.meetings if m.body == body_id]
+
+
+@dataclass(frozen=True)
+class Window:
+    """The planning window, both ends inclusive."""
+
+    first: date
+    last: date
+
+    def clip(self, first: date, last: date) -> tuple[date, date] | None:
+        a, b = max(first, self.first), min(last, self.last)
+        return (a, b) if a <= b else None
+
+    def years(self) -> range:
+        return range(self.first.year, self.last.year + 1)
+
+
+def plan_meetings(
+    catalogue: Catalogue,
+    calendar: WorkCalendar,
+    window: Window,
+    tz: ZoneInfo,
+    uid_domain: str = "yhdyspinta",
+) -> Plan:
+    """Plan every body that has a cadence inside ``window``; report every gap and conflict."""
+    planner = _Planner(catalogue, calendar, window, tz, uid_domain)
+    for body in _planning_order(catalogue):
+        planner.plan_body(body)
+    meetings = sorted(planner.meetings, key=lambda m: (m.start, m.body, m.group or "", m.uid))
+    shown = [m for m in meetings if window.first <= m.day <= window.last]
+    return Plan(tuple(shown), tuple(planner.problems))
+
+
+def _planning_order(catalogue: Catalogue) -> list[Body]:
+    """Targets of 'precedes' first; rounds (the hardest to fit) before single meetings."""
+
+    def depth(body: Body) -> int:
+        rules = body.rules_of(Precedes)
+        return 0 if not rules else 1 + depth(catalogue.bodies[rules[0].body])
+
+    return sorted(
+        catalogue.bodies.values(),
+        key=lambda b: (depth(b), not b.rules_of(Round), b.id),
+    )
+
+
+@dataclass
+class _Slot:
+    """A meeting still to place: its slot id, the allowed range and the ideal day."""
+
+    slot: str
+    first: date
+    last: date
+    ideal: date
+    group: str | None
+    reasons: list[Reason]
+
+
+class _Planner:
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        calendar: WorkCalendar,
+        window: Window,
+        tz: ZoneInfo,
+        uid_domain: str,
+    ) -> None:
+        self.catalogue, self.calendar, self.window, self.tz = catalogue, calendar, window, tz
+        self.uid_domain = uid_domain
+        self.meetings: list[Meeting] = []
+        self.problems: list[PlanProblem] = []
+        self.busy: dict[str, dict[date, str]] = {}  # convener -> day -> body id
+        for body in catalogue.bodies.values():
+            for known in body.meetings:
+                self._add(self._known(body, known))
+
+    # -- bookkeeping ----------------------------------------------------------------------
+
+    def _add(self, meeting: Meeting) -> None:
+        self.meetings.append(meeting)
+        if meeting.counts:
+            for convener in meeting.conveners:
+                self.busy.setdefault(convener, {}).setdefault(meeting.day, meeting.body)
+
+    def _problem(self, body: Body, severity: Severity, key: str, **params: Any) -> None:
+        self.problems.append(PlanProblem(body.id, severity, key, params))
+
+    def _meeting(
+        self, body: Body, slot: str, day: date, status: Status, group: str | None,
+        reasons: Iterable[Reason] = (), sources: Iterable[str] = (),
+        start: Any = None,
+    ) -> Meeting:
+        begin = datetime.combine(day, start or body.shape.start, tzinfo=self.tz)
+        end = (begin.astimezone(ZoneInfo("UTC")) + body.shape.duration).astimezone(self.tz)
+        return Meeting(
+            uid=f"{body.id}-{slot}@{self.uid_domain}",
+            body=body.id,
+            slot=slot,
+            start=begin,
+            end=end,
+            conveners=body.convener_ids,
+            organisations=self.catalogue.participants(body, group),
+            group=group,
+            status=status,
+            reasons=tuple(reasons),
+            sources=tuple(sources),
+        )
+
+    def _known(self, body: Body, known: KnownMeeting) -> Meeting:
+        slot = known.date.isoformat() + (f"-{known.group}" if known.group else "")
+        reason = Reason("known-meeting", {"status": known.status, "source": known.source})
+        return self._meeting(
+            body, slot, known.date, known.status, known.group, [reason], [known.source],
+            start=known.start,
+        )
+
+    def counted(self, body_id: str, first: date, last: date, group: str | None = None) -> list[Meeting]:
+        return [
+            m for m in self.meetings
+            if m.body == body_id and m.counts and first <= m.day <= last
+            and (group is None or m.group == group)
+        ]
+
+    # -- per body -------------------------------------------------------------------------
+
+    def plan_body(self, body: Body) -> None:
+        if not body.conveners:
+            self._problem(body, "warning", "no-convener", gap=body.gaps.conveners)
+        if not body.cadence:
+            self._problem(body, "warning", "no-cadence", gap=body.gaps.cadence)
+            return
+        if body.rules_of(Precedes):
+            self._plan_preparations(body, body.rules_of(Precedes)[0])
+        elif body.rules_of(Round):
+            self._plan_rounds(body, body.rules_of(Round)[0])
+        else:
+            for rule in body.rules_of(PerYear):
+                self._plan_per_year(body, rule)
+        for term_rule in body.rules_of(PerTerm):
+            self._plan_per_term(body, term_rule)
+        if not (body.rules_of(PerYear) or body.rules_of(PerTerm) or body.rules_of(Precedes)):
+            self._problem(body, "warning", "no-count-rule")
+
+    def _months(self, body: Body) -> frozenset[int] | None:
+        rules = body.rules_of(Months)
+        return frozenset(rules[0].months) if rules else None
+
+    def _plan_per_year(self, body: Body, rule: PerYear) -> None:
+        months = self._months(body)
+        for year in self.window.years():
+            self._check_year_maximum(body, rule, year)
+            need = rule.planned_count - len(self.counted(body.id, date(year, 1, 1), date(year, 12, 31)))
+            if need <= 0:
+                continue
+            span = self._span_in_months(self.window.clip(date(year, 1, 1), date(year, 12, 31)), months)
+            if span is None:
+                self._problem(body, "warning", "outside-window", year=year, source=rule.source)
+                continue
+            context = Reason("rule-per-year", {"min": rule.min, "max": rule.max, "source": rule.source})
+            self._place_count(body, f"{year}", span, need, context)
+
+    def _plan_per_term(self, body: Body, rule: PerTerm) -> None:
+        for term in self.catalogue.region.terms:
+            span = self.window.clip(term.start, term.end)
+            if span is None:
+                continue
+            already = len(self.counted(body.id, term.start, term.end))
+            if already > rule.max_count:
+                self._problem(body, "error", "too-many-term", term=term.id, found=already, max=rule.max)
+            need = rule.planned_count - already
+            if need <= 0:
+                continue
+            span = self._span_in_months(span, self._months(body))
+            if span is None:
+                self._problem(body, "warning", "outside-window-term", term=term.id, source=rule.source)
+                continue
+            context = Reason("rule-per-term", {"min": rule.min, "max": rule.max, "term": term.id,
+                                               "source": rule.source})
+            self._place_count(body, term.id, span, need, context)
+
+    def _check_year_maximum(self, body: Body, rule: PerYear, year: int) -> None:
+        count = len(self.counted(body.id, date(year, 1, 1), date(year, 12, 31)))
+        if count > rule.max_count:
+            self._problem(body, "error", "too-many-year", year=year, found=count, max=rule.max)
+
+    @staticmethod
+    def _span_in_months(
+        span: tuple[date, date] | None, months: frozenset[int] | None
+    ) -> tuple[date, date] | None:
+        if span is None or months is None:
+            return span
+        days = [d for d in _days(*span) if d.month in months]
+        return (days[0], days[-1]) if days else None
+
+    # -- placing counted meetings ----------------------------------------------------------
+
+    def _place_count(
+        self, body: Body, period: str, span: tuple[date, date], need: int, context: Reason
+    ) -> None:
+        first, last = span
+        preferred = self._preferred_span(body, span)
+        aim_first, aim_last = preferred or span
+        existing = len(self.counted(body.id, first, last))
+        for i in range(need):
+            ideal = aim_first + (aim_last - aim_first) * (2 * i + 1) / (2 * need)
+            reasons = [context, Reason("spread", {"index": existing + i + 1, "count": existing + need,
+                                                  "ideal": ideal})]
+            if preferred:
+                reasons.append(Reason("preferred-months", {"months": list(body.shape.preferred_months)}))
+            slot = _Slot(f"{period}-{existing + i + 1}", first, last, ideal, None, reasons)
+            if not self._place(body, slot):
+                self._problem(body, "error", "no-valid-date", first=first, last=last,
+                              source=context.params.get("source"))
+
+    def _preferred_span(self, body: Body, span: tuple[date, date]) -> tuple[date, date] | None:
+        wanted = frozenset(body.shape.preferred_months)
+        if not wanted:
+            return None
+        months = self._months(body)
+        days = [
+            d for d in _days(*span)
+            if d.month in wanted and (months is None or d.month in months) and self._allowed(body, d)
+        ]
+        return (days[0], days[-1]) if days else None
+
+    def _place(self, body: Body, slot: _Slot) -> bool:
+        """Put ``slot`` on the allowed day nearest its ideal day (earlier wins a tie)."""
+        rejected: list[Reason] = []
+        for day in _outward(slot.ideal, slot.first, slot.last):
+            why = self._rejection(body, day)
+            if why is None:
+                reasons = [*slot.reasons, *rejected[:_MAX_EXPLAINED_REJECTIONS],
+                           Reason("free-day", {"day": day})]
+                meeting = self._meeting(body, slot.slot, day, "planned", slot.group, reasons,
+                                        _rule_sources(body))
+                self._add(meeting)
+                return True
+            if why.key != "not-weekday" and len(rejected) < _MAX_EXPLAINED_REJECTIONS:
+                rejected.append(why)
+        return False
+
+    def _allowed(self, body: Body, day: date) -> bool:
+        return self._rejection(body, day) is None
+
+    def _rejection(self, body: Body, day: date) -> Reason | None:
+        """Why ``body`` cannot meet on ``day``, or ``None``."""
+        blocked = self.calendar.blocked(day)
+        if blocked is not None:
+            return Reason(f"blocked-{blocked.kind}", {"day": day, "label": blocked.label})
+        if _weekday_name(day) not in body.shape.weekdays:
+            return Reason("not-weekday", {"day": day})
+        months = self._months(body)
+        if months is not None and day.month not in months:
+            return Reason("outside-months", {"day": day})
+        for convener in body.convener_ids:
+            other = self.busy.get(convener, {}).get(day)
+            if other is not None:
+                return Reason("convener-busy", {"day": day, "convener": convener, "other": other})
+        if self.counted(body.id, day, day):
+            return Reason("body-busy", {"day": day})
+        for rule in body.rules_of(Precedes):
+            if self.counted(rule.body, day, day):
+                return Reason("target-busy", {"day": day, "target": rule.body})
+        return None
+
+    # -- rounds -----------------------------------------------------------------------------
+
+    def _plan_rounds(self, body: Body, rule: Round) -> None:
+        counts = body.rules_of(PerYear)
+        if not counts:
+            self._problem(body, "warning", "round-without-count", grouping=rule.grouping)
+            return
+        members = [m.id for m in self.catalogue.groupings[rule.grouping].members]
+        months = self._months(body)
+        for year in self.window.years():
+            missing = [
+                g for g in members
+                if not self.counted(body.id, date(year, 1, 1), date(year, 12, 31), g)
+            ]
+            if not missing or counts[0].planned_count == 0:
+                continue
+            span = self._span_in_months(self.window.clip(date(year, 1, 1), date(year, 12, 31)), months)
+            if span is None:
+                self._problem(body, "warning", "outside-window", year=year, source=rule.source)
+                continue
+            if not self._place_round(body, rule, year, missing, span):
+                self._problem(body, "error", "no-round", year=year, groups=len(missing),
+                              weekday=rule.weekday, first=span[0], last=span[1], source=rule.source)
+
+    def _place_round(
+        self, body: Body, rule: Round, year: int, groups: list[str], span: tuple[date, date]
+    ) -> bool:
+        """One meeting per group on ``rule.weekday`` of successive weeks, in group order.
+
+        Consecutive weeks when possible; otherwise a blocked week (an autumn break, a holiday)
+        is skipped rather than breaking the round. Fewest skipped weeks wins, then earliest.
+        """
+        offset = (_WEEKDAY_INDEX[rule.weekday] - span[0].weekday()) % 7
+        first_day = span[0] + timedelta(days=offset)
+        best: tuple[int, list[date], list[Reason]] | None = None
+        start = first_day
+        while start + timedelta(weeks=len(groups) - 1) <= span[1]:
+            found = self._round_from(body, start, len(groups), span[1])
+            if found is not None and (best is None or len(found[1]) < best[0]):
+                best = (len(found[1]), found[0], found[1])
+                if best[0] == 0:
+                    break
+            start += timedelta(weeks=1)
+        if best is None:
+            return False
+        _, days, skipped = best
+        for k, (group, day) in enumerate(zip(groups, days, strict=True)):
+            reasons = [
+                Reason("rule-round", {"grouping": rule.grouping, "weekday": rule.weekday,
+                                      "index": k + 1, "count": len(groups), "source": rule.source}),
+                *skipped[:_MAX_EXPLAINED_REJECTIONS],
+                Reason("free-day", {"day": day}),
+            ]
+            self._add(self._meeting(body, f"{year}-{group}", day, "planned", group, reasons,
+                                    _rule_sources(body)))
+        return True
+
+    def _round_from(
+        self, body: Body, start: date, count: int, last: date
+    ) -> tuple[list[date], list[Reason]] | None:
+        """Free days on ``start``'s weekday from ``start`` on, skipping blocked weeks."""
+        days: list[date] = []
+        skipped: list[Reason] = []
+        day = start
+        while len(days) < count and day <= last:
+            why = self._round_rejection(body, day)
+            if why is None:
+                days.append(day)
+            elif days:
+                skipped.append(why)
+            else:
+                return None  # a round starts on a free day
+            day += timedelta(weeks=1)
+        return (days, skipped) if len(days) == count else None
+
+    def _round_rejection(self, body: Body, day: date) -> Reason | None:
+        blocked = self.calendar.blocked(day)
+        if blocked is not None:
+            return Reason(f"blocked-{blocked.kind}", {"day": day, "label": blocked.label})
+        for convener in body.convener_ids:
+            other = self.busy.get(convener, {}).get(day)
+            if other is not None:
+                return Reason("convener-busy", {"day": day, "convener": convener, "other": other})
+        return None
+
+    # -- preparatory meetings ---------------------------------------------------------------
+
+    def _plan_preparations(self, body: Body, rule: Precedes) -> None:
+        targets = [
+            m for m in self.meetings
+            if m.body == rule.body and m.status in ("planned", "fixed")
+            and self.window.first <= m.day <= self.window.last
+        ]
+        for target in sorted(targets, key=lambda m: (m.start, m.uid)):
+            self._prepare_for(body, rule, target)
+
+    def _prepare_for(self, body: Body, rule: Precedes, target: Meeting) -> None:
+        group = target.group if rule.per_group else None
+        first, last = target.day - rule.max_lead, target.day - rule.min_lead
+        if self.counted(body.id, first, last, group):
+            return
+        span = self.window.clip(first, last)
+        if span is None:
+            self._problem(body, "warning", "preparation-before-window", target=target.uid,
+                          day=target.day)
+            return
+        ideal = target.day - (rule.min_lead + rule.max_lead) / 2
+        reasons = [Reason("rule-precedes", {"target": rule.body, "target_day": target.day,
+                                            "min_lead": rule.min_lead, "max_lead": rule.max_lead,
+                                            "source": rule.source})]
+        slot = _Slot(f"for-{target.slot}", span[0], span[1], ideal, group, reasons)
+        if not self._place(body, slot):
+            self._problem(body, "error", "no-valid-date", first=span[0], last=span[1],
+                          source=rule.source)
+
+
+def _rule_sources(body: Body) -> tuple[str, ...]:
+    return tuple(rule.source for rule in body.cadence)
+
+
+def _weekday_name(day: date) -> str:
+    return ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[day.weekday()]
+
+
+def _days(first: date, last: date) -> Iterator[date]:
+    day = first
+    while day <= last:
+        yield day
+        day += timedelta(days=1)
+
+
+def _outward(ideal: date, first: date, last: date) -> Iterator[date]:
+    """Days of ``[first, last]`` by distance from ``ideal``; the earlier day first on a tie."""
+    ideal = min(max(ideal, first), last)
+    yield ideal
+    step = 1
+    while True:
+        before, after = ideal - timedelta(days=step), ideal + timedelta(days=step)
+        if before < first and after > last:
+            return
+        if before >= first:
+            yield before
+        if after <= last:
+            yield after
+        step += 1
+

@@ -1,0 +1,96 @@
+"""Read and check the TOML configuration and its environment overrides: the edge for config.
+
+Every key can be overridden by ``YHDYSPINTA_<SECTION>_<KEY>`` (values parsed as TOML, falling
+back to a plain string). Secrets never live here: only ``*_file`` keys that name a file.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+
+from .errors import Problem, UserError
+from .model import Frozen, Month
+
+ENV_PREFIX = "YHDYSPINTA_"
+
+
+class Planning(Frozen):
+    timezone: str = "Europe/Helsinki"
+    language: Literal["fi", "sv", "en"] = "fi"
+    calendars: str = "calendars"
+    blackout_months: list[Month] = [7]
+    uid_domain: Annotated[str, Field(pattern=r"^[A-Za-z0-9.-]+$")] = "yhdyspinta"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; expected e.g. 'Europe/Helsinki'") from None
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class Settings(Frozen):
+    planning: Planning = Planning()
+    # Sections of the configuration contract used by later stages (delivery, service); kept
+    # as plain tables until their code validates them.
+    database: dict[str, Any] = {}
+    delivery: dict[str, Any] = {}
+    smtp: dict[str, Any] = {}
+    graph: dict[str, Any] = {}
+    ews: dict[str, Any] = {}
+    mailboxes: dict[str, Any] = {}
+
+
+def load_settings(path: Path | None, environ: Mapping[str, str] = os.environ) -> Settings:
+    """Read ``path`` (optional) and apply environment overrides; raise ``UserError`` on problems."""
+    data: dict[str, Any] = {}
+    name = str(path) if path else "(defaults)"
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise UserError(f"{path}: configuration file not found (see --config)") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise UserError(f"{path}: not valid TOML", [Problem(name, str(exc))]) from None
+    problems = _apply_environment(data, environ)
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        problems += [
+            Problem(name, f"{err['msg']}; got {err.get('input')!r}", path=".".join(map(str, err["loc"])))
+            for err in exc.errors(include_url=False)
+        ]
+        settings = Settings()
+    if problems:
+        raise UserError(f"{name}: the configuration has problems", problems)
+    return settings
+
+
+def _apply_environment(data: dict[str, Any], environ: Mapping[str, str]) -> list[Problem]:
+    problems = []
+    for key, raw in sorted(environ.items()):
+        if not key.startswith(ENV_PREFIX) or key == f"{ENV_PREFIX}CONFIG":
+            continue
+        section, _, option = key[len(ENV_PREFIX):].lower().partition("_")
+        if section not in Settings.model_fields or not option:
+            problems.append(Problem(key, "unknown setting; expected YHDYSPINTA_<SECTION>_<KEY>"))
+            continue
+        try:
+            value: Any = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw
+        data.setdefault(section, {})[option] = value
+    return problems

@@ -1,0 +1,194 @@
+"""Read hand-edited YAML safely: plain data with the line of every key, or every problem at once.
+
+Owns the YAML traps so the rest of the code never sees them: duplicate keys, anchors and
+aliases (no alias bombs), non-UTF-8 bytes, and unquoted scalars that YAML 1.1 tools read
+differently from YAML 1.2 (``no`` -> false, ``12:30`` -> 750, ``00100`` -> 64). Such a
+scalar is refused with the quoted spelling to use instead, because the same files are also
+read by other tools (linters, editors, Ansible) that follow YAML 1.1.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import Problem
+
+Key = str | int
+KeyPath = tuple[Key, ...]
+
+_INT_12 = re.compile(r"[-+]?(0|[1-9][0-9]*)$")
+_FLOAT_12 = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
+_BOOL_12 = {"true": True, "false": False}
+_NULL_12 = {"", "~", "null"}
+_MAX_BYTES = 2_000_000
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_KIND_WORDS = {"bool": "a yes/no value", "int": "a number", "float": "a number", "null": "empty"}
+
+try:  # libyaml is ~10x faster; the national-scale catalogue has thousands of files
+    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
+except AttributeError:  # pragma: no cover - wheels ship libyaml
+    _Loader = yaml.SafeLoader
+
+
+def format_path(path: KeyPath) -> str:
+    """``('rules', 0, 'min')`` -> ``rules[0].min``."""
+    text = ""
+    for key in path:
+        text += f"[{key}]" if isinstance(key, int) else (f".{key}" if text else str(key))
+    return text
+
+
+@dataclass
+class Document:
+    """The plain data of one YAML file and the line (1-based) of every key path in it."""
+
+    file: str
+    data: Any
+    lines: dict[KeyPath, int] = field(default_factory=dict)
+
+    def line_of(self, path: KeyPath) -> int | None:
+        """The line of ``path`` or of its nearest located ancestor."""
+        for end in range(len(path), -1, -1):
+            line = self.lines.get(tuple(path[:end]))
+            if line is not None:
+                return line
+        return None
+
+    def problem(self, path: KeyPath, message: str) -> Problem:
+        return Problem(self.file, message, self.line_of(path), format_path(path))
+
+
+class YamlProblems(Exception):
+    """Raised by :func:`load_yaml` with every problem of one file."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(map(str, problems)))
+        self.problems = problems
+
+
+def load_yaml(path: Path, display: str | None = None) -> Document:
+    """Parse ``path`` into a :class:`Document` or raise :class:`YamlProblems`."""
+    name = display or str(path)
+    raw = path.read_bytes()
+    if len(raw) > _MAX_BYTES:
+        raise YamlProblems([Problem(name, f"file is larger than {_MAX_BYTES} bytes")])
+    text = _decode(raw, name)
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise YamlProblems([Problem(name, f"not valid YAML: {exc.problem}", line)]) from None
+    except yaml.YAMLError as exc:
+        raise YamlProblems([Problem(name, f"not valid YAML: {exc}")]) from None
+    builder = _Builder(name)
+    data = builder.build(node, ()) if node is not None else None
+    if builder.problems:
+        raise YamlProblems(builder.problems)
+    return Document(name, data, builder.lines)
+
+
+def _decode(raw: bytes, name: str) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        message = (
+            f"not UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start}; "
+            "save the file as UTF-8"
+        )
+        raise YamlProblems([Problem(name, message, line)]) from None
+
+
+class _Builder:
+    """Turns a composed node tree into plain values, recording lines and problems."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.lines: dict[KeyPath, int] = {}
+        self.problems: list[Problem] = []
+        self._seen: set[int] = set()
+        self._constructor = yaml.SafeLoader("")
+
+    def build(self, node: yaml.Node, path: KeyPath) -> Any:
+        # libyaml resolves an alias to the very node it names: meeting a node twice means an
+        # alias, refused before it can expand (the "billion laughs" alias bomb).
+        if id(node) in self._seen:
+            self._add(node, path, "anchors and aliases (&, *) are not supported; write it out")
+            return None
+        self._seen.add(id(node))
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        assert isinstance(node, yaml.ScalarNode)
+        return self._scalar(node, path)
+
+    def _mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                self._add(key_node, path, "keys must be plain words (no merge keys or complex keys)")
+                continue
+            key = key_node.value
+            key_path = (*path, key)
+            if key in result:
+                first = self.lines.get(key_path)
+                self._add(key_node, key_path, f"duplicate key (first given on line {first})")
+                continue
+            self.lines[key_path] = key_node.start_mark.line + 1
+            result[key] = self.build(value_node, key_path)
+        return result
+
+    def _scalar(self, node: yaml.ScalarNode, path: KeyPath) -> Any:
+        if node.style or node.tag == _STR_TAG:  # quoted, block text, or plain text
+            return node.value
+        text = node.value
+        lowered = text.lower()
+        if lowered in _NULL_12:
+            return None
+        if lowered in _BOOL_12:
+            return _BOOL_12[lowered]
+        if _INT_12.match(text):
+            return int(text)
+        if node.tag == _TIMESTAMP_TAG:
+            return self._timestamp(node, path)
+        if node.tag == _FLOAT_TAG and _FLOAT_12.match(text):
+            return float(text)
+        if node.tag != _STR_TAG:
+            self._trap(node, path)
+            return None
+        return text
+
+    def _timestamp(self, node: yaml.ScalarNode, path: KeyPath) -> date | datetime | None:
+        try:
+            value: date | datetime = self._constructor.construct_yaml_timestamp(node)
+        except ValueError:
+            self._add(node, path, f"{node.value!r} is not a real date (expected YYYY-MM-DD)")
+            return None
+        return value
+
+    def _trap(self, node: yaml.ScalarNode, path: KeyPath) -> None:
+        tag = node.tag.rsplit(":", 1)[-1]
+        kind = _KIND_WORDS.get(tag, f"a {tag}")
+        self._add(
+            node,
+            path,
+            f"unquoted {node.value!r} is read as {kind} by YAML 1.1 tools; "
+            f"write it in quotes if you mean text, e.g. \"{node.value}\"",
+        )
+
+    def _add(self, node: yaml.Node, path: KeyPath, message: str) -> None:
+        self.problems.append(
+            Problem(self.file, message, node.start_mark.line + 1, format_path(path))
+        )
+
