@@ -152,12 +152,18 @@ def _short(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _has(node: Any, part: int | str) -> bool:
+    if isinstance(node, dict):
+        return part in node
+    return isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+
+
 def _data_path(data: Any, loc: Iterable[int | str]) -> KeyPath:
     """Pydantic's location without the tags it inserts for unions (``per-year``, ``str``)."""
     path: list[int | str] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node or isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        if _has(node, part):
             node = node[part]
         elif isinstance(node, dict) and isinstance(part, str) and not part[:1].isdigit():
             path.append(part)  # a missing or unknown key: name it

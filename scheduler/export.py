@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from .ical import meeting_event, write_feed
-from .model import Body, Catalogue, Rule
+from .model import Body, Catalogue, Months, PerTerm, PerYear, Round, Rule
 from .planner import Meeting, Plan, PlanProblem
 from .texts import format_date, render, status_word
 
@@ -136,7 +136,7 @@ def plan_table(plan: Plan, renderer: Renderer) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _columns(rows: list[tuple[str, ...]]) -> list[str]:
+def _columns(rows: Sequence[tuple[str, ...]]) -> list[str]:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
 
@@ -228,13 +228,15 @@ def bodies_table(catalogue: Catalogue, language: str) -> str:
 
 
 def _rule_summary(rule: Rule) -> str:
-    if rule.kind in ("per-year", "per-term"):
-        low, high = rule.min, rule.max  # type: ignore[union-attr]
-        count = str(low) if low == high else f"{low}–{high}" if low and high else (
-            f">={low}" if low is not None else f"<={high}")
+    if isinstance(rule, PerYear | PerTerm):
+        low, high = rule.min, rule.max
+        if low is not None and high is not None:
+            count = str(low) if low == high else f"{low}-{high}"
+        else:
+            count = f">={low}" if low is not None else f"<={high}"
         return f"{rule.kind} {count}"
-    if rule.kind == "months":
-        return "months " + "/".join(map(str, rule.months))  # type: ignore[union-attr]
-    if rule.kind == "round":
-        return f"round {rule.grouping} {rule.weekday}"  # type: ignore[union-attr]
-    return f"precedes {rule.body}"  # type: ignore[union-attr]
+    if isinstance(rule, Months):
+        return "months " + "/".join(map(str, rule.months))
+    if isinstance(rule, Round):
+        return f"round {rule.grouping} {rule.weekday}"
+    return f"precedes {rule.body}"

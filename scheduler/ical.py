@@ -39,7 +39,7 @@ def vtimezone(tzid: str) -> Timezone:
         calendar = Calendar()
         calendar.add_component(_probe_event(tz))
         calendar.add_missing_timezones(first_date=date(2020, 1, 1), last_date=date(2040, 1, 1))
-        found = calendar.walk("VTIMEZONE")
+        found = [c for c in calendar.walk("VTIMEZONE") if isinstance(c, Timezone)]
         return found[0] if found else Timezone()
     return component
 

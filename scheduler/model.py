@@ -337,6 +337,10 @@ class Body(Frozen):
         return [rule for rule in self.cadence if isinstance(rule, kind)]
 
     @property
+    def count_rules(self) -> list[PerYear | PerTerm | Precedes]:
+        return [r for r in self.cadence if isinstance(r, PerYear | PerTerm | Precedes)]
+
+    @property
     def convener_ids(self) -> tuple[str, ...]:
         return tuple(p.organisation for p in self.conveners if p.organisation)
 

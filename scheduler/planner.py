@@ -159,6 +159,11 @@ class _Planner:
             for convener in meeting.conveners:
                 self.busy.setdefault(convener, {}).setdefault(meeting.day, meeting.body)
 
+    def _severity(self, first: date) -> Severity:
+        """A period cut short by the window's start is a warning: the part before it is past
+        (or simply not asked for), and meetings held then belong in the data as known meetings."""
+        return "warning" if first == self.window.first and first.timetuple().tm_yday > 1 else "error"
+
     def _problem(self, body: Body, severity: Severity, key: str, **params: Any) -> None:
         self.problems.append(PlanProblem(body.id, severity, key, params))
 
@@ -215,7 +220,7 @@ class _Planner:
                 self._plan_per_year(body, rule)
         for term_rule in body.rules_of(PerTerm):
             self._plan_per_term(body, term_rule)
-        if not (body.rules_of(PerYear) or body.rules_of(PerTerm) or body.rules_of(Precedes)):
+        if not body.count_rules:
             self._problem(body, "warning", "no-count-rule")
 
     def _months(self, body: Body) -> frozenset[int] | None:
@@ -286,7 +291,7 @@ class _Planner:
                 reasons.append(Reason("preferred-months", {"months": list(body.shape.preferred_months)}))
             slot = _Slot(f"{period}-{existing + i + 1}", first, last, ideal, None, reasons)
             if not self._place(body, slot):
-                self._problem(body, "error", "no-valid-date", first=first, last=last,
+                self._problem(body, self._severity(first), "no-valid-date", first=first, last=last,
                               source=context.params.get("source"))
 
     def _preferred_span(self, body: Body, span: tuple[date, date]) -> tuple[date, date] | None:
@@ -361,7 +366,7 @@ class _Planner:
                 self._problem(body, "warning", "outside-window", year=year, source=rule.source)
                 continue
             if not self._place_round(body, rule, year, missing, span):
-                self._problem(body, "error", "no-round", year=year, groups=len(missing),
+                self._problem(body, self._severity(span[0]), "no-round", year=year, groups=len(missing),
                               weekday=rule.weekday, first=span[0], last=span[1], source=rule.source)
 
     def _place_round(

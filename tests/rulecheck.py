@@ -3,6 +3,7 @@ planner so that the tests do not grade the planner with its own logic."""
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from datetime import date, timedelta
 
@@ -22,9 +23,10 @@ def violations(plan: Plan, catalogue: Catalogue, calendar: WorkCalendar, window:
         if ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[m.day.weekday()] not in body.shape.weekdays \
                 and not body.rules_of(Round):
             found.append(f"{m.uid}: {m.day} not on the body's weekdays")
-        for rule in body.rules_of(Months):
-            if m.day.month not in rule.months:
-                found.append(f"{m.uid}: month {m.day.month} outside {rule.months}")
+        found.extend(
+            f"{m.uid}: month {m.day.month} outside {rule.months}"
+            for rule in body.rules_of(Months) if m.day.month not in rule.months
+        )
         if not (window.first <= m.day <= window.last):
             found.append(f"{m.uid}: outside the window")
     found += _convener_clashes(planned)
@@ -86,7 +88,7 @@ def _round_violations(body_id: str, rules: list[Round], meetings: list[Meeting],
                 found.append(f"{body_id} {year}: round order {[m.group for m in ours]}")
             if any(m.day.weekday() != weekday for m in ours):
                 found.append(f"{body_id} {year}: round not on {rule.weekday}")
-            if any((b.day - a.day) % timedelta(weeks=1) for a, b in zip(ours, ours[1:], strict=False)):
+            if any((b.day - a.day) % timedelta(weeks=1) for a, b in itertools.pairwise(ours)):
                 found.append(f"{body_id} {year}: round days not whole weeks apart")
     return found
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, timedelta
 from typing import Any
 
@@ -73,7 +74,7 @@ def test_held_meeting_counts_towards_the_term() -> None:
 def test_fixed_meeting_counts_and_is_listed() -> None:
     fixed = [{"date": date(2026, 2, 18), "status": "fixed", "source": "002"}]
     plan = run(make_catalogue([body("x", [per_year(min=1)], meetings=fixed)]))
-    assert [(m.day, m.status) for m in plan.meetings][0] == (date(2026, 2, 18), "fixed")
+    assert next((m.day, m.status) for m in plan.meetings) == (date(2026, 2, 18), "fixed")
     assert [m.day.year for m in plan.meetings] == [2026, 2027, 2028]
 
 
@@ -103,7 +104,7 @@ def test_round_is_one_meeting_per_group_on_consecutive_thursdays() -> None:
     days = [m.day for m in plan.meetings]
     assert [m.group for m in plan.meetings] == ["g1", "g2", "g3", "g4"]
     assert all(d.weekday() == 3 for d in days)
-    assert [b - a for a, b in zip(days, days[1:], strict=False)] == [timedelta(weeks=1)] * 3
+    assert [b - a for a, b in itertools.pairwise(days)] == [timedelta(weeks=1)] * 3
     assert plan.meetings[1].organisations == ("a", "c")  # convener + that group only
 
 
@@ -169,6 +170,15 @@ def test_infeasible_month_is_reported_not_dropped() -> None:
     assert all(p.body == "x" for p in plan.problems)
 
 
+def test_a_year_cut_short_by_the_window_is_a_warning_not_an_error() -> None:
+    rules = [per_year(min=1), {"kind": "round", "grouping": "ryhmat", "weekday": "thu", "source": "004"},
+             {"kind": "months", "months": [10, 11], "source": "004"}]
+    cat = make_catalogue([body("x", rules)], groupings=GROUPS)
+    late = run(cat, Window(date(2026, 11, 22), date(2027, 12, 31)))
+    assert [(p.key, p.severity, p.params["year"]) for p in late.problems] == [("no-round", "warning", 2026)]
+    assert {m.day.year for m in late.meetings} == {2027}
+
+
 def test_gaps_are_reported_as_warnings() -> None:
     silent = body("quiet", [], conveners=(), gaps={"conveners": {"fi": "ei"}, "cadence": {"fi": "ei"}})
     plan = run(make_catalogue([silent]))
@@ -197,7 +207,7 @@ def test_holidays_are_never_planned(day: date, name: str) -> None:
     every_day = body("x", [per_year(min=1)], shape={"weekdays": ["mon", "tue", "wed", "thu", "fri"]})
     plan = run(make_catalogue([every_day]), Window(day, day), calendar)
     assert plan.meetings == ()
-    assert errors(plan) == ["no-valid-date"]
+    assert [p.key for p in plan.problems] == ["no-valid-date"]
 
 
 def test_flag_days_that_are_working_days_stay_working_days() -> None:

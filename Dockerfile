@@ -1,0 +1,23 @@
+# yhdyspinta: slim, non-root, a venv built in a builder stage; config/ and bodies/ mountable.
+FROM python:3.11-slim AS build
+WORKDIR /src
+RUN python -m venv /opt/venv
+COPY pyproject.toml README.md ./
+COPY scheduler ./scheduler
+RUN /opt/venv/bin/pip install --no-cache-dir .
+
+FROM python:3.11-slim
+RUN useradd --system --create-home --home-dir /app --uid 10001 yhdyspinta
+COPY --from=build /opt/venv /opt/venv
+WORKDIR /app
+COPY --chown=yhdyspinta bodies ./bodies
+COPY --chown=yhdyspinta calendars ./calendars
+COPY --chown=yhdyspinta config ./config
+COPY --chown=yhdyspinta templates ./templates
+RUN mkdir -p /app/var && chown yhdyspinta /app/var
+ENV PATH=/opt/venv/bin:$PATH PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+USER yhdyspinta
+# Operators mount their own catalogue and configuration read-only over these.
+VOLUME ["/app/var"]
+ENTRYPOINT ["yhdyspinta"]
+CMD ["plan"]
