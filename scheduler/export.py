@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .ical import meeting_event, write_feed
+from .ical import FeedEvents, write_feed
 from .model import Body, Catalogue, Months, PerTerm, PerYear, Round, Rule
 from .planner import Meeting, Plan, PlanProblem
 from .texts import format_date, render, status_word
@@ -23,9 +23,16 @@ class Renderer:
 
     def __init__(self, catalogue: Catalogue, language: str) -> None:
         self.catalogue, self.language = catalogue, language
+        self._names: dict[str, str] = {}
+        self._reasons: dict[str, list[str]] = {}
 
     def name(self, ident: str) -> str:
         """The display name of an organisation, body or group id (the id if unknown)."""
+        if ident not in self._names:
+            self._names[ident] = self._lookup(ident)
+        return self._names[ident]
+
+    def _lookup(self, ident: str) -> str:
         if ident in self.catalogue.organisations:
             return self.catalogue.organisations[ident].name.get(self.language)
         if ident in self.catalogue.bodies:
@@ -40,10 +47,26 @@ class Renderer:
         return f"{title}, {self.name(meeting.group)}" if meeting.group else title
 
     def reasons(self, meeting: Meeting) -> list[str]:
-        return [render(r.key, r.params, self.language, self.name) for r in meeting.reasons]
+        """Rendered once per meeting: the JSON and the .ics of one run share them."""
+        if meeting.uid not in self._reasons:
+            self._reasons[meeting.uid] = [
+                render(r.key, r.params, self.language, self.name) for r in meeting.reasons
+            ]
+        return self._reasons[meeting.uid]
 
     def problem(self, problem: PlanProblem) -> str:
         return render(problem.key, problem.params, self.language, self.name)
+
+    def participants(self, meeting: Meeting) -> str:
+        """Who is invited, as the body's data names them: "Keski-Suomen kunnat", not 22 names."""
+        body = self.catalogue.bodies[meeting.body]
+        names = [self.name(c) for c in meeting.conveners]
+        for member in body.members:
+            ident = member.organisation or member.group or ""
+            if meeting.group and member.group and meeting.group in self.catalogue.group_members_ids(ident):
+                ident = meeting.group
+            names.append(self.name(ident))
+        return ", ".join(dict.fromkeys(names))
 
     def location(self, body: Body) -> str | None:
         return body.shape.location.get(self.language) if body.shape.location else None
@@ -148,24 +171,24 @@ def write_ics(plan: Plan, renderer: Renderer, directory: Path, tzid: str, stamp:
     for meeting in plan.meetings:
         by_body.setdefault(meeting.body, []).append(meeting)
     written = []
+    events = FeedEvents(stamp)
     for body_id, meetings in sorted(by_body.items()):
         path = directory / f"{body_id}.ics"
         tmp = path.with_suffix(".ics.tmp")
         with tmp.open("wb") as handle:
             write_feed(handle.write, tzid, renderer.name(body_id),
-                       _events(meetings, renderer, stamp))
+                       _events(meetings, renderer, events))
         tmp.replace(path)  # readers never see a half-written calendar
         written.append(path)
     return written
 
 
-def _events(meetings: list[Meeting], renderer: Renderer, stamp: datetime) -> Iterator[bytes]:
+def _events(meetings: list[Meeting], renderer: Renderer, events: FeedEvents) -> Iterator[bytes]:
     body = renderer.catalogue.bodies[meetings[0].body]
     location = renderer.location(body)
     for meeting in meetings:
-        yield meeting_event(meeting, title=renderer.title(meeting),
-                            description=_description(meeting, renderer),
-                            location=location, stamp=stamp)
+        yield events.event(meeting, title=renderer.title(meeting),
+                           description=_description(meeting, renderer), location=location)
 
 
 _DESCRIPTION_LABELS = {
@@ -180,7 +203,7 @@ def _description(meeting: Meeting, renderer: Renderer) -> str:
     conveners = ", ".join(renderer.name(c) for c in meeting.conveners) or _NO_CONVENER[renderer.language]
     return "\n".join([
         f"{conv}: {conveners}",
-        f"{orgs}: {', '.join(renderer.name(o) for o in meeting.organisations)}",
+        f"{orgs}: {renderer.participants(meeting)}",
         f"{why}:",
         *(f"- {line}" for line in renderer.reasons(meeting)),
     ])

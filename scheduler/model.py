@@ -372,8 +372,12 @@ class Catalogue:
         raise KeyError(group_id)
 
     def _contains(self, grouping_id: str, member_id: str) -> bool:
+        return member_id in self.group_members_ids(grouping_id)
+
+    def group_members_ids(self, grouping_id: str) -> tuple[str, ...]:
+        """Ids of a grouping's members (``hyte-1`` ...); empty for a flat grouping or unknown id."""
         grouping = self.groupings.get(grouping_id)
-        return grouping is not None and any(m.id == member_id for m in grouping.members)
+        return tuple(m.id for m in grouping.members) if grouping else ()
 
     def member_of(self, group_id: str) -> GroupMember | None:
         for grouping in self.groupings.values():

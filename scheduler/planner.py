@@ -145,6 +145,7 @@ class _Planner:
         self.catalogue, self.calendar, self.window, self.tz = catalogue, calendar, window, tz
         self.uid_domain = uid_domain
         self.meetings: list[Meeting] = []
+        self.by_body: dict[str, list[Meeting]] = {}
         self.problems: list[PlanProblem] = []
         self.busy: dict[str, dict[date, str]] = {}  # convener -> day -> body id
         for body in catalogue.bodies.values():
@@ -155,6 +156,7 @@ class _Planner:
 
     def _add(self, meeting: Meeting) -> None:
         self.meetings.append(meeting)
+        self.by_body.setdefault(meeting.body, []).append(meeting)
         if meeting.counts:
             for convener in meeting.conveners:
                 self.busy.setdefault(convener, {}).setdefault(meeting.day, meeting.body)
@@ -198,9 +200,8 @@ class _Planner:
 
     def counted(self, body_id: str, first: date, last: date, group: str | None = None) -> list[Meeting]:
         return [
-            m for m in self.meetings
-            if m.body == body_id and m.counts and first <= m.day <= last
-            and (group is None or m.group == group)
+            m for m in self.by_body.get(body_id, ())
+            if m.counts and first <= m.day <= last and (group is None or m.group == group)
         ]
 
     # -- per body -------------------------------------------------------------------------
@@ -434,8 +435,8 @@ class _Planner:
 
     def _plan_preparations(self, body: Body, rule: Precedes) -> None:
         targets = [
-            m for m in self.meetings
-            if m.body == rule.body and m.status in ("planned", "fixed")
+            m for m in self.by_body.get(rule.body, ())
+            if m.status in ("planned", "fixed")
             and self.window.first <= m.day <= self.window.last
         ]
         for target in sorted(targets, key=lambda m: (m.start, m.uid)):
