@@ -28,6 +28,7 @@ from .settings import Settings, load_settings
 from .workdays import WorkCalendar
 
 DEFAULT_CONFIG = Path("config/yhdyspinta.toml")
+MAX_WINDOW_DAYS = 20 * 365  # five council terms; more is a typo, and costs minutes
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,8 @@ def run_plan(ctx: Context, args: argparse.Namespace) -> int:
     last = args.last or _term_end(ctx, first)
     if last < first:
         raise UserError(f"--to {last} is before --from {first}")
+    if (last - first).days > MAX_WINDOW_DAYS:
+        raise UserError(f"--from {first} --to {last} spans more than {MAX_WINDOW_DAYS // 365} years")
     plan = ctx.plan(first, last)
     renderer = Renderer(ctx.catalogue, ctx.language)
     if args.format == "json":

@@ -24,6 +24,8 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Id = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
 Month = Annotated[int, Field(ge=1, le=12)]
+# Dates a catalogue may name: far-off years are typos (and 9999-12-31 + a lead time overflows).
+Day = Annotated[date, Field(ge=date(1990, 1, 1), le=date(2100, 12, 31))]
 Source = Annotated[str, Field(min_length=3, max_length=500)]
 
 _DURATION = re.compile(r"^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$")
@@ -133,14 +135,16 @@ class Grouping(Frozen):
 
 class Term(Frozen):
     id: Annotated[str, Field(pattern=r"^\d{4}-\d{4}$")]
-    start: date
-    end: date
+    start: Day
+    end: Day
     source: Source
 
     @model_validator(mode="after")
     def _ordered(self) -> Term:
         if self.end <= self.start:
             raise ValueError(f"end {self.end} must be after start {self.start}")
+        if self.end - self.start > timedelta(days=6 * 366):
+            raise ValueError(f"a council term of {self.start}..{self.end} is longer than six years")
         return self
 
 
@@ -290,7 +294,7 @@ class LeadTimes(Frozen):
 class KnownMeeting(Frozen):
     """A meeting that is already fixed, held or cancelled; it counts towards the targets."""
 
-    date: date
+    date: Day
     start: Clock | None = None
     status: Literal["fixed", "held", "cancelled"]
     group: Id | None = None
