@@ -93,21 +93,21 @@ def _probe_event(tz: ZoneInfo) -> Event:
 
 def feed_header(tzid: str, name: str) -> bytes:
     """``BEGIN:VCALENDAR`` ... VTIMEZONE, without the closing line: events follow."""
-    return _cached_header(tzid, name)
+    return b"".join([
+        b"BEGIN:VCALENDAR\r\n",
+        _line("PRODID", vText(PRODID)),
+        _line("VERSION", vText("2.0")),
+        _line("CALSCALE", vText("GREGORIAN")),
+        _line("X-WR-CALNAME", vText(name)),
+        _line("X-WR-TIMEZONE", vText(tzid)),
+        _vtimezone_bytes(tzid),
+    ])
 
 
-@lru_cache(maxsize=4096)
-def _cached_header(tzid: str, name: str) -> bytes:
-    calendar = Calendar()
-    calendar.add("PRODID", PRODID)
-    calendar.add("VERSION", "2.0")
-    calendar.add("CALSCALE", "GREGORIAN")
-    calendar.add("X-WR-CALNAME", name)
-    calendar.add("X-WR-TIMEZONE", tzid)
-    calendar.add_component(vtimezone(tzid))
-    raw: bytes = calendar.to_ical()
-    assert raw.endswith(_END_CALENDAR)
-    return raw[: -len(_END_CALENDAR)]
+@lru_cache(maxsize=8)
+def _vtimezone_bytes(tzid: str) -> bytes:
+    raw: bytes = vtimezone(tzid).to_ical()
+    return raw
 
 
 class FeedEvents:
@@ -154,10 +154,29 @@ class FeedEvents:
 
 def _line(name: str, value: Any, params: Parameters | None = None) -> bytes:
     content = Contentline.from_parts(name, params or Parameters(), value)
-    raw = str(content).encode("utf-8")
-    if len(raw) < _FOLD_AT:  # icalendar's fold walks every character; short lines need none
-        return raw + b"\r\n"
-    return bytes(content.to_ical()) + b"\r\n"
+    return _fold(str(content).encode("utf-8")) + b"\r\n"
+
+
+def _fold(raw: bytes) -> bytes:
+    """RFC 5545 3.1 folding: at most 75 octets a line, never inside a UTF-8 sequence.
+
+    Like icalendar's own folding (which walks the line a character at a time, the largest
+    cost of a national export), a backslash escape is never split across lines.
+    """
+    if len(raw) < _FOLD_AT:
+        return raw
+    pieces = []
+    start = 0
+    while len(raw) - start >= _FOLD_AT:
+        end = start + _FOLD_AT - 1
+        while raw[end] & 0xC0 == 0x80:  # a UTF-8 continuation byte: step back to its start
+            end -= 1
+        if raw[end - 1] in b"\\^":  # keep a TEXT or RFC 6868 escape with what it escapes
+            end -= 1
+        pieces.append(raw[start:end])
+        start = end
+    pieces.append(raw[start:])
+    return b"\r\n ".join(pieces)
 
 
 def write_feed(

@@ -161,10 +161,11 @@ class _Planner:
             for convener in meeting.conveners:
                 self.busy.setdefault(convener, {}).setdefault(meeting.day, meeting.body)
 
-    def _severity(self, first: date) -> Severity:
-        """A period cut short by the window's start is a warning: the part before it is past
-        (or simply not asked for), and meetings held then belong in the data as known meetings."""
-        return "warning" if first == self.window.first and first.timetuple().tm_yday > 1 else "error"
+    def _severity(self, natural_first: date) -> Severity:
+        """A period cut short by the window's start is a warning, not an error: the part before
+        the window is past (or not asked for), and what was held then belongs in the data as
+        known meetings. A period wholly inside the window that has no room is an error."""
+        return "warning" if natural_first < self.window.first else "error"
 
     def _problem(self, body: Body, severity: Severity, key: str, **params: Any) -> None:
         self.problems.append(PlanProblem(body.id, severity, key, params))
@@ -240,7 +241,7 @@ class _Planner:
                 self._problem(body, "warning", "outside-window", year=year, source=rule.source)
                 continue
             context = Reason("rule-per-year", {"min": rule.min, "max": rule.max, "source": rule.source})
-            self._place_count(body, f"{year}", span, need, context)
+            self._place_count(body, f"{year}", span, need, context, date(year, 1, 1))
 
     def _plan_per_term(self, body: Body, rule: PerTerm) -> None:
         for term in self.catalogue.region.terms:
@@ -259,7 +260,7 @@ class _Planner:
                 continue
             context = Reason("rule-per-term", {"min": rule.min, "max": rule.max, "term": term.id,
                                                "source": rule.source})
-            self._place_count(body, term.id, span, need, context)
+            self._place_count(body, term.id, span, need, context, term.start)
 
     def _check_year_maximum(self, body: Body, rule: PerYear, year: int) -> None:
         count = len(self.counted(body.id, date(year, 1, 1), date(year, 12, 31)))
@@ -272,13 +273,16 @@ class _Planner:
     ) -> tuple[date, date] | None:
         if span is None or months is None:
             return span
-        days = [d for d in _days(*span) if d.month in months]
-        return (days[0], days[-1]) if days else None
+        first = next((d for d in _days(*span) if d.month in months), None)
+        if first is None:
+            return None
+        return first, next(d for d in _days_backwards(first, span[1]) if d.month in months)
 
     # -- placing counted meetings ----------------------------------------------------------
 
     def _place_count(
-        self, body: Body, period: str, span: tuple[date, date], need: int, context: Reason
+        self, body: Body, period: str, span: tuple[date, date], need: int, context: Reason,
+        natural_first: date,
     ) -> None:
         first, last = span
         preferred = self._preferred_span(body, span)
@@ -292,19 +296,24 @@ class _Planner:
                 reasons.append(Reason("preferred-months", {"months": list(body.shape.preferred_months)}))
             slot = _Slot(f"{period}-{existing + i + 1}", first, last, ideal, None, reasons)
             if not self._place(body, slot):
-                self._problem(body, self._severity(first), "no-valid-date", first=first, last=last,
+                self._problem(body, self._severity(natural_first), "no-valid-date", first=first, last=last,
                               source=context.params.get("source"))
 
     def _preferred_span(self, body: Body, span: tuple[date, date]) -> tuple[date, date] | None:
+        """The first and last allowed day in the preferred months (scanned from both ends)."""
         wanted = frozenset(body.shape.preferred_months)
         if not wanted:
             return None
         months = self._months(body)
-        days = [
-            d for d in _days(*span)
-            if d.month in wanted and (months is None or d.month in months) and self._allowed(body, d)
-        ]
-        return (days[0], days[-1]) if days else None
+
+        def usable(day: date) -> bool:
+            return day.month in wanted and (months is None or day.month in months) and self._allowed(body, day)
+
+        first = next((d for d in _days(*span) if usable(d)), None)
+        if first is None:
+            return None
+        last = next(d for d in _days_backwards(first, span[1]) if usable(d))
+        return first, last
 
     def _place(self, body: Body, slot: _Slot) -> bool:
         """Put ``slot`` on the allowed day nearest its ideal day (earlier wins a tie)."""
@@ -367,7 +376,7 @@ class _Planner:
                 self._problem(body, "warning", "outside-window", year=year, source=rule.source)
                 continue
             if not self._place_round(body, rule, year, missing, span):
-                self._problem(body, self._severity(span[0]), "no-round", year=year, groups=len(missing),
+                self._problem(body, self._severity(date(year, 1, 1)), "no-round", year=year, groups=len(missing),
                               weekday=rule.weekday, first=span[0], last=span[1], source=rule.source)
 
     def _place_round(
@@ -458,7 +467,7 @@ class _Planner:
                                             "source": rule.source})]
         slot = _Slot(f"for-{target.slot}", span[0], span[1], ideal, group, reasons)
         if not self._place(body, slot):
-            self._problem(body, "error", "no-valid-date", first=span[0], last=span[1],
+            self._problem(body, self._severity(first), "no-valid-date", first=span[0], last=span[1],
                           source=rule.source)
 
 
@@ -475,6 +484,13 @@ def _days(first: date, last: date) -> Iterator[date]:
     while day <= last:
         yield day
         day += timedelta(days=1)
+
+
+def _days_backwards(first: date, last: date) -> Iterator[date]:
+    day = last
+    while day >= first:
+        yield day
+        day -= timedelta(days=1)
 
 
 def _outward(ideal: date, first: date, last: date) -> Iterator[date]:

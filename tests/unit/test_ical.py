@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from dateutil.rrule import rrulestr
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from icalendar import Calendar
 
 from scheduler.ical import FeedEvents, vtimezone, write_feed
@@ -82,3 +84,15 @@ def test_titles_cannot_inject_properties(evil: str) -> None:
     lines = raw.split(b"\r\n")
     assert lines.count(b"BEGIN:VEVENT") == 1
     assert lines.count(b"END:VCALENDAR") == 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("aäö€😀\\,;:^ x\n"), max_size=400))
+def test_folding_keeps_lines_short_and_unfolds_to_the_original(text: str) -> None:
+    raw = feed(FeedEvents(STAMP).event(meeting(), title="t", description=text, location=None))
+    for line in raw.split(b"\r\n"):
+        assert len(line) <= 75
+        line.decode("utf-8")  # never split inside a character
+    event: Any
+    [event] = Calendar.from_ical(raw).events
+    assert event["DESCRIPTION"] == text

@@ -179,6 +179,16 @@ def test_a_year_cut_short_by_the_window_is_a_warning_not_an_error() -> None:
     assert {m.day.year for m in late.meetings} == {2027}
 
 
+def test_a_preparation_window_cut_by_the_window_start_is_a_warning() -> None:
+    fixed = [{"date": date(2026, 2, 10), "status": "fixed", "source": "test"}]
+    target = body("main", [per_year(min=1)], meetings=fixed)
+    prep = body("prep", [{"kind": "precedes", "body": "main", "min_lead": "P3W", "max_lead": "P8W",
+                          "source": "001"}], conveners=("b",))
+    calendar = WorkCalendar({date(2026, 1, d): "loma" for d in range(1, 21)})
+    plan = run(make_catalogue([target, prep]), Window(date(2026, 1, 5), date(2026, 12, 31)), calendar)
+    assert [(p.key, p.severity) for p in plan.problems] == [("no-valid-date", "warning")]
+
+
 def test_gaps_are_reported_as_warnings() -> None:
     silent = body("quiet", [], conveners=(), gaps={"conveners": {"fi": "ei"}, "cadence": {"fi": "ei"}})
     plan = run(make_catalogue([silent]))
