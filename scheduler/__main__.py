@@ -56,6 +56,8 @@ class Context:
         notes = tuple(
             PlanProblem("-", "warning", "example-calendar", {"file": f}) for f in self.blackouts.examples
         )
+        if self.blackouts.missing:
+            notes += (PlanProblem("-", "warning", "no-calendars", {"file": self.blackouts.missing}),)
         return Plan(plan.meetings, notes + plan.problems)
 
 

@@ -22,12 +22,13 @@ class Blackouts:
 
     days: dict[date, str]
     examples: tuple[str, ...] = ()
+    missing: str | None = None  # the configured directory, when it does not exist
 
 
 def load_blackouts(directory: Path) -> Blackouts:
     """Every blacked-out day of every ``*.ics`` file in ``directory``, labelled by SUMMARY."""
     if not directory.is_dir():
-        return Blackouts({})
+        return Blackouts({}, missing=str(directory))
     problems: list[Problem] = []
     ranges: list[tuple[date, date, str]] = []
     examples: list[str] = []
@@ -55,7 +56,11 @@ def _read_file(
     ranges = []
     for i, event in enumerate(calendar.walk("VEVENT")):
         where = f"VEVENT[{i}] {event.get('UID', '')}".strip()
-        found = _event_range(event, where, str(path), problems)
+        try:
+            found = _event_range(event, where, str(path), problems)
+        except ValueError as exc:  # icalendar parses lazily: a broken DTSTART fails on access
+            problems.append(Problem(str(path), f"unreadable date: {exc}", path=where))
+            continue
         if found:
             ranges.append(found)
     return ranges

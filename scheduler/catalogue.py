@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import Problem, UserError
 from .model import Body, Catalogue, Frozen, Grouping, Organisation, Precedes, Region, Round
+from .validation import explain
 from .yamlsource import Document, KeyPath, YamlProblems, load_yaml
 
 REGION_FILE = "region.yaml"
@@ -41,12 +42,15 @@ def load_catalogue(directory: Path) -> Catalogue:
     orgs_file = _read(directory / ORGANISATIONS_FILE, OrganisationsFile, problems)
     groups_file = _read(directory / GROUPS_FILE, GroupsFile, problems)
     bodies: dict[str, tuple[Body, Document]] = {}
+    unreadable: set[str] = set()  # bodies whose files exist but failed: not "unknown"
     for path in sorted(directory.glob("*.y*ml")):
         if path.name in _RESERVED:
             continue
         loaded = _read_with_document(path, Body, problems)
         if loaded is not None:
             _add_body(path, loaded, bodies, problems)
+        else:
+            unreadable.add(path.stem)
     if region is None or orgs_file is None or groups_file is None:
         raise UserError(f"{directory}: the catalogue has problems", problems)
     catalogue = Catalogue(
@@ -55,7 +59,7 @@ def load_catalogue(directory: Path) -> Catalogue:
         groupings=_index(groups_file, "groupings", problems),
         bodies={key: body for key, (body, _) in sorted(bodies.items())},
     )
-    problems.extend(_cross_check(catalogue, orgs_file[1], groups_file[1], bodies))
+    problems.extend(_cross_check(catalogue, groups_file[1], bodies, unreadable))
     if problems:
         raise UserError(f"{directory}: the catalogue has problems", problems)
     return catalogue
@@ -113,43 +117,13 @@ def _index(loaded: tuple[Any, Document], key: str, problems: list[Problem]) -> d
 
 # -- messages for pydantic errors -------------------------------------------------------------
 
-_FRIENDLY = {
-    "missing": "required key is missing",
-    "extra_forbidden": "unknown key (check the spelling against the documentation)",
-    "int_type": "expected a whole number",
-    "bool_type": "expected true or false",
-    "date_type": "expected a date written YYYY-MM-DD",
-    "list_type": "expected a list",
-    "model_type": "expected a mapping of keys",
-    "dict_type": "expected a mapping of keys",
-}
-
-
 def describe_validation_error(exc: ValidationError, document: Document) -> Iterator[Problem]:
     """Turn pydantic's errors into problems naming file, line, key path, value and expectation."""
     for error in exc.errors(include_url=False):
-        path = _data_path(document.data, error["loc"])
-        yield document.problem(path, _message(error))
-
-
-def _message(error: Any) -> str:
-    kind, value = error["type"], error.get("input")
-    if kind == "string_type" and isinstance(value, int | float) and not isinstance(value, bool):
-        return f"expected text, got the number {value!r}; write it in quotes, e.g. \"{value}\""
-    if kind == "value_error":
-        text = str(error["ctx"]["error"])
-    elif kind in _FRIENDLY:
-        text = _FRIENDLY[kind]
-    else:
-        text = error["msg"].replace("Input should be", "expected")
-    if kind in {"missing", "extra_forbidden"} or kind == "value_error" and isinstance(value, dict):
-        return text
-    return f"{text}; got {_short(value)}"
-
-
-def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+        path = _data_path(document.data, error["loc"], error["type"])
+        if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            path = (*path, error["ctx"]["discriminator"].strip("'"))
+        yield document.problem(path, explain(error))
 
 
 def _has(node: Any, part: int | str) -> bool:
@@ -158,19 +132,18 @@ def _has(node: Any, part: int | str) -> bool:
     return isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
 
 
-def _data_path(data: Any, loc: Iterable[int | str]) -> KeyPath:
-    """Pydantic's location without the tags it inserts for unions (``per-year``, ``str``)."""
+def _data_path(data: Any, loc: Iterable[int | str], kind: str) -> KeyPath:
+    """Pydantic's location as a key path in the file, without the tags pydantic inserts for
+    unions (``per-year``, ``function-after[...]``); a missing key is named."""
     path: list[int | str] = []
     node = data
-    for part in loc:
+    parts = list(loc)
+    for i, part in enumerate(parts):
         if _has(node, part):
             node = node[part]
-        elif isinstance(node, dict) and isinstance(part, str) and not part[:1].isdigit():
-            path.append(part)  # a missing or unknown key: name it
-            break
-        else:
-            continue
-        path.append(part)
+            path.append(part)
+        elif kind == "missing" and i == len(parts) - 1 and isinstance(node, dict):
+            path.append(part)
     return tuple(path)
 
 
@@ -179,15 +152,17 @@ def _data_path(data: Any, loc: Iterable[int | str]) -> KeyPath:
 
 def _cross_check(
     catalogue: Catalogue,
-    orgs_doc: Document,
     groups_doc: Document,
     bodies: dict[str, tuple[Body, Document]],
+    unreadable: set[str],
 ) -> list[Problem]:
     problems = list(_check_groupings(catalogue, groups_doc))
     for body, document in bodies.values():
-        problems.extend(_check_body(catalogue, body, document))
+        problems.extend(
+            p for p in _check_body(catalogue, body, document)
+            if not any(p.message == _unknown("body", stem) for stem in unreadable)
+        )
     problems.extend(_check_precedence_cycles(catalogue, bodies))
-    del orgs_doc  # organisations reference nothing else
     return problems
 
 
@@ -245,6 +220,7 @@ def _check_body(catalogue: Catalogue, body: Body, document: Document) -> Iterato
                 yield document.problem((key, i, "organisation"), _unknown("organisation", participant.organisation))
             if participant.group and participant.group not in groups:
                 yield document.problem((key, i, "group"), _unknown("group", participant.group))
+    yield from _check_gaps(body, document)
     for i, prep in enumerate(body.co_preparers):
         if prep.organisation and prep.organisation not in orgs:
             yield document.problem(("co_preparers", i, "organisation"), _unknown("organisation", prep.organisation))
@@ -252,6 +228,18 @@ def _check_body(catalogue: Catalogue, body: Body, document: Document) -> Iterato
             yield document.problem(("co_preparers", i, "body"), _unknown("body", prep.body))
     yield from _check_rules(catalogue, body, document)
     yield from _check_known_meetings(catalogue, body, document)
+
+
+def _check_gaps(body: Body, document: Document) -> Iterator[Problem]:
+    """Silence in the documents must be stated, never left as an empty list (issue 2)."""
+    if not body.conveners and body.gaps.conveners is None:
+        yield document.problem(("conveners",), "is empty: say why under gaps.conveners, e.g. "
+                               "gaps: {conveners: {fi: \"Asiakirjat eivät nimeä koollekutsujaa.\"}}")
+    if not body.cadence and body.gaps.cadence is None:
+        yield document.problem(("cadence",), "is empty: say why under gaps.cadence")
+    for i, convener in enumerate(body.conveners):
+        if convener.group:
+            yield document.problem(("conveners", i, "group"), "conveners must be organisations, not groups")
 
 
 def _check_rules(catalogue: Catalogue, body: Body, document: Document) -> Iterator[Problem]:
@@ -269,7 +257,7 @@ def _check_rules(catalogue: Catalogue, body: Body, document: Document) -> Iterat
             elif rule.body == body.id:
                 yield document.problem(("cadence", i, "body"), "a body cannot precede itself")
     kinds = [rule.kind for rule in body.cadence]
-    for kind in ("round", "months", "precedes"):
+    for kind in ("per-year", "per-term", "round", "months", "precedes"):
         if kinds.count(kind) > 1:
             yield document.problem(("cadence",), f"at most one {kind!r} rule per body")
 
@@ -300,14 +288,18 @@ def _check_precedence_cycles(
     catalogue: Catalogue, bodies: dict[str, tuple[Body, Document]]
 ) -> Iterator[Problem]:
     for body_id, (body, document) in bodies.items():
-        seen, current = {body_id}, body
+        chain, current = [body_id], body
         while (rules := current.rules_of(Precedes)) and rules[0].body in catalogue.bodies:
-            nxt = rules[0].body
-            if nxt in seen:
-                yield document.problem(("cadence",), f"'precedes' rules form a cycle through {nxt!r}")
+            chain.append(rules[0].body)
+            if rules[0].body == body_id:
+                index = next(i for i, r in enumerate(body.cadence) if isinstance(r, Precedes))
+                names = " -> ".join(repr(b) for b in chain)
+                yield document.problem(("cadence", index, "body"),
+                                       f"'precedes' rules form a cycle: {names}")
                 break
-            seen.add(nxt)
-            current = catalogue.bodies[nxt]
+            if rules[0].body in chain[:-1]:
+                break  # a cycle further on; reported in its own bodies
+            current = catalogue.bodies[rules[0].body]
 
 
 def _unknown(kind: str, value: str) -> str:

@@ -17,6 +17,7 @@ from pydantic import Field, ValidationError, field_validator
 
 from .errors import Problem, UserError
 from .model import Frozen, Month
+from .validation import explain
 
 ENV_PREFIX = "YHDYSPINTA_"
 
@@ -34,7 +35,8 @@ class Planning(Frozen):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}; expected e.g. 'Europe/Helsinki'") from None
+            raise ValueError(f"unknown time zone {value!r}; expected a tz database name such as "
+                             "'Europe/Helsinki'") from None
         return value
 
     @property
@@ -65,22 +67,28 @@ def load_settings(path: Path | None, environ: Mapping[str, str] = os.environ) ->
             raise UserError(f"{path}: configuration file not found (see --config)") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise UserError(f"{path}: not valid TOML", [Problem(name, str(exc))]) from None
-    problems = _apply_environment(data, environ)
+    problems, from_environment = _apply_environment(data, environ)
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        problems += [
-            Problem(name, f"{err['msg']}; got {err.get('input')!r}", path=".".join(map(str, err["loc"])))
-            for err in exc.errors(include_url=False)
-        ]
+        for err in exc.errors(include_url=False):
+            key = ".".join(map(str, err["loc"]))
+            variable = from_environment.get(tuple(map(str, err["loc"][:2])))
+            # A bad override is not in the file: send the operator to the variable instead.
+            where = f"environment variable {variable}" if variable else name
+            problems.append(Problem(where, explain(err), path=key))
         settings = Settings()
     if problems:
         raise UserError(f"{name}: the configuration has problems", problems)
     return settings
 
 
-def _apply_environment(data: dict[str, Any], environ: Mapping[str, str]) -> list[Problem]:
+def _apply_environment(
+    data: dict[str, Any], environ: Mapping[str, str]
+) -> tuple[list[Problem], dict[tuple[str, ...], str]]:
+    """Merge ``YHDYSPINTA_<SECTION>_<KEY>`` into ``data``; return problems and what came from where."""
     problems = []
+    origin: dict[tuple[str, ...], str] = {}
     for key, raw in sorted(environ.items()):
         if not key.startswith(ENV_PREFIX) or key == f"{ENV_PREFIX}CONFIG":
             continue
@@ -93,4 +101,5 @@ def _apply_environment(data: dict[str, Any], environ: Mapping[str, str]) -> list
         except tomllib.TOMLDecodeError:
             value = raw
         data.setdefault(section, {})[option] = value
-    return problems
+        origin[(section, option)] = key
+    return problems, origin

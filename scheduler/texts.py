@@ -172,6 +172,11 @@ _TEXTS: dict[str, dict[str, str]] = {
         "sv": "För omgången {year} ({groups} möten, {weekday} på varandra följande veckor) fanns ingen plats mellan {first} och {last} ({source}).",
         "en": "No room for the {year} round ({groups} meetings on {weekday} in consecutive weeks) between {first} and {last} ({source}).",
     },
+    "no-calendars": {
+        "fi": "Estoaikakalentereiden kansiota {file} ei ole: suunnitelma ei ota huomioon loma-aikoja.",
+        "sv": "Mappen för spärrkalendrar {file} finns inte: planen tar inte hänsyn till lovtider.",
+        "en": "The blackout calendar folder {file} does not exist: the plan ignores holiday periods.",
+    },
     "example-calendar": {
         "fi": "Estoaikakalenteri {file} on merkitty esimerkiksi: tarkista loma-ajat ennen kuin lähetät kutsuja.",
         "sv": "Spärrkalendern {file} är märkt som exempel: kontrollera lovtiderna innan inbjudningar skickas.",

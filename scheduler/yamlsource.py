@@ -27,10 +27,14 @@ _FLOAT_12 = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
 _BOOL_12 = {"true": True, "false": False}
 _NULL_12 = {"", "~", "null"}
 _MAX_BYTES = 2_000_000
+# The catalogue's schema nests a few levels; libyaml's composer recurses per level and
+# crashes the process (SIGSEGV) somewhere past ten thousand, so deeper input is refused.
+_MAX_DEPTH = 40
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
+_CORE_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
 _KIND_WORDS = {"bool": "a yes/no value", "int": "a number", "float": "a number", "null": "empty"}
 
 try:  # libyaml is ~10x faster; the national-scale catalogue has thousands of files
@@ -83,10 +87,14 @@ def load_yaml(path: Path, display: str | None = None) -> Document:
         raise YamlProblems([Problem(name, f"file is larger than {_MAX_BYTES} bytes")])
     text = _decode(raw, name)
     try:
+        _check_depth(text, name)
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        raise YamlProblems([Problem(name, f"not valid YAML: {exc.problem}", line)]) from None
+        raise YamlProblems([_syntax_problem(exc, name)]) from None
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        message = f"not valid YAML: control character #x{exc.character:04x} is not allowed"
+        raise YamlProblems([Problem(name, message, line)]) from None
     except yaml.YAMLError as exc:
         raise YamlProblems([Problem(name, f"not valid YAML: {exc}")]) from None
     builder = _Builder(name)
@@ -94,6 +102,30 @@ def load_yaml(path: Path, display: str | None = None) -> Document:
     if builder.problems:
         raise YamlProblems(builder.problems)
     return Document(name, data, builder.lines)
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, name: str) -> Problem:
+    line = exc.problem_mark.line + 1 if exc.problem_mark else None
+    message = f"not valid YAML: {exc.problem}"
+    if exc.context and exc.context_mark and exc.context_mark.line + 1 != line:
+        # e.g. "while parsing a flow sequence" that opened on an earlier line
+        message += f" ({exc.context} that began on line {exc.context_mark.line + 1})"
+    return Problem(name, message, line)
+
+
+def _check_depth(text: str, name: str) -> None:
+    """Refuse nesting deeper than ``_MAX_DEPTH`` before libyaml's recursive composer sees it."""
+    if text.count("[") + text.count("{") < _MAX_DEPTH and len(text) < 64_000:
+        return  # cannot nest that deep in flow style, and block style needs long lines
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > _MAX_DEPTH:
+                line = event.start_mark.line + 1 if event.start_mark else None
+                raise YamlProblems([Problem(name, f"nested deeper than {_MAX_DEPTH} levels", line)])
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def _decode(raw: bytes, name: str) -> str:
@@ -122,7 +154,9 @@ class _Builder:
         # libyaml resolves an alias to the very node it names: meeting a node twice means an
         # alias, refused before it can expand (the "billion laughs" alias bomb).
         if id(node) in self._seen:
-            self._add(node, path, "anchors and aliases (&, *) are not supported; write it out")
+            problem = Problem(self.file, "anchors and aliases (&, *) are not supported; write it out",
+                              self._nearest_line(path), format_path(path))
+            self.problems.append(problem)
             return None
         self._seen.add(id(node))
         self.lines.setdefault(path, node.start_mark.line + 1)
@@ -132,6 +166,14 @@ class _Builder:
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
         assert isinstance(node, yaml.ScalarNode)
         return self._scalar(node, path)
+
+    def _nearest_line(self, path: KeyPath) -> int | None:
+        # libyaml hands back the anchored node itself, so the alias's own position is lost;
+        # the key it is the value of (or the nearest one above) is where the operator looks.
+        for end in range(len(path), -1, -1):
+            if (line := self.lines.get(path[:end])) is not None:
+                return line
+        return None
 
     def _mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -150,6 +192,13 @@ class _Builder:
         return result
 
     def _scalar(self, node: yaml.ScalarNode, path: KeyPath) -> Any:
+        if node.tag not in _CORE_TAGS:
+            self._add(node, path, f"tags such as {node.tag!r} are not supported; write plain values")
+            return None
+        if not node.style and node.value.lower() in ("y", "n"):
+            # YAML 1.1 booleans too, though PyYAML's resolver leaves them as text
+            self._trap(node, path, "bool")
+            return None
         if node.style or node.tag == _STR_TAG:  # quoted, block text, or plain text
             return node.value
         text = node.value
@@ -177,8 +226,8 @@ class _Builder:
             return None
         return value
 
-    def _trap(self, node: yaml.ScalarNode, path: KeyPath) -> None:
-        tag = node.tag.rsplit(":", 1)[-1]
+    def _trap(self, node: yaml.ScalarNode, path: KeyPath, tag: str = "") -> None:
+        tag = tag or node.tag.rsplit(":", 1)[-1]
         kind = _KIND_WORDS.get(tag, f"a {tag}")
         self._add(
             node,

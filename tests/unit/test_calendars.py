@@ -63,3 +63,7 @@ def test_environment_overrides_the_config(tmp_path: Path) -> None:
                                       "YHDYSPINTA_PLANNING_BLACKOUT_MONTHS": "[6, 7]"})
     assert settings.planning.language == "sv"
     assert settings.planning.blackout_months == [6, 7]
+
+
+def test_a_missing_calendar_folder_is_reported_not_ignored(tmp_path: Path) -> None:
+    assert load_blackouts(tmp_path / "nowhere").missing == str(tmp_path / "nowhere")

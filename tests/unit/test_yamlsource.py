@@ -1,0 +1,57 @@
+"""The safe YAML reader on its own: plain values, lines, and the traps it refuses."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from scheduler.yamlsource import YamlProblems, load_yaml
+
+
+def load(tmp_path: Path, text: str) -> object:
+    path = tmp_path / "x.yaml"
+    path.write_text(text, encoding="utf-8")
+    return load_yaml(path).data
+
+
+def problems(tmp_path: Path, text: str) -> list[str]:
+    with pytest.raises(YamlProblems) as caught:
+        load(tmp_path, text)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_values_follow_yaml_12_with_dates(tmp_path: Path) -> None:
+    data = load(tmp_path, 'a: true\nb: 12\nc: "no"\nd: 2026-02-18\ne: ~\nf: 1.5\ng: teksti\n')
+    assert data == {"a": True, "b": 12, "c": "no", "d": date(2026, 2, 18), "e": None, "f": 1.5,
+                    "g": "teksti"}
+
+
+@pytest.mark.parametrize("word", ["y", "N", "yes", "off", "12:30", "00100", "0x1F", "1_000"])
+def test_yaml_11_traps_are_refused_with_the_quoted_spelling(tmp_path: Path, word: str) -> None:
+    [message] = problems(tmp_path, f"key: {word}\n")
+    assert message.startswith(f"{tmp_path / 'x.yaml'}:1: key: unquoted '{word}'")
+    assert f'"{word}"' in message
+
+
+@pytest.mark.parametrize("text", ['a: !foo "x"\n', "a: !!python/object:os.system x\n"])
+def test_tags_are_refused(tmp_path: Path, text: str) -> None:
+    [message] = problems(tmp_path, text)
+    assert "tags" in message
+
+
+def test_deep_nesting_is_refused_quickly(tmp_path: Path) -> None:
+    started = time.perf_counter()
+    [message] = problems(tmp_path, "x: " + "[" * 5000 + "]" * 5000 + "\n")
+    assert "nested deeper" in message
+    assert time.perf_counter() - started < 1
+
+
+def test_lines_are_recorded_for_every_key(tmp_path: Path) -> None:
+    path = tmp_path / "x.yaml"
+    path.write_text("a:\n  b:\n    - c: 1\n    - c: 2\n", encoding="utf-8")
+    document = load_yaml(path)
+    assert document.line_of(("a", "b", 1, "c")) == 4
+    assert document.line_of(("a", "b", 1, "missing")) == 4
