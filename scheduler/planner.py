@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -173,7 +173,7 @@ class _Planner:
     def _meeting(
         self, body: Body, slot: str, day: date, status: Status, group: str | None,
         reasons: Iterable[Reason] = (), sources: Iterable[str] = (),
-        start: Any = None,
+        start: time | None = None,
     ) -> Meeting:
         begin = datetime.combine(day, start or body.shape.start, tzinfo=self.tz)
         end = (begin.astimezone(ZoneInfo("UTC")) + body.shape.duration).astimezone(self.tz)
@@ -213,9 +213,10 @@ class _Planner:
         if not body.cadence:
             self._problem(body, "warning", "no-cadence", gap=body.gaps.cadence)
             return
-        if body.rules_of(Precedes):
-            self._plan_preparations(body, body.rules_of(Precedes)[0])
-        elif body.rules_of(Round):
+        # Preparatory meetings first: they count towards the body's own yearly targets too.
+        for preparation in body.rules_of(Precedes):
+            self._plan_preparations(body, preparation)
+        if body.rules_of(Round):
             self._plan_rounds(body, body.rules_of(Round)[0])
         else:
             for rule in body.rules_of(PerYear):

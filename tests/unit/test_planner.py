@@ -140,6 +140,17 @@ def test_preparatory_meeting_falls_inside_its_lead_window() -> None:
         assert timedelta(weeks=3) <= m.day - p.day <= timedelta(weeks=8)
 
 
+def test_a_preparing_body_with_its_own_yearly_count_fills_up_to_it() -> None:
+    target = body("main", [per_year(min=1)])
+    prep = body("prep", [{"kind": "precedes", "body": "main", "min_lead": "P3W", "max_lead": "P8W",
+                          "source": "001"}, per_year(min=3)], conveners=("b",))
+    plan = run(make_catalogue([target, prep]), Window(date(2026, 1, 1), date(2026, 12, 31)))
+    [main] = plan.of_body("main")
+    preps = plan.of_body("prep")
+    assert len(preps) == 3
+    assert any(timedelta(weeks=3) <= main.day - p.day <= timedelta(weeks=8) for p in preps)
+
+
 def test_preparation_per_group_follows_each_group() -> None:
     rules = [per_year(min=1), {"kind": "round", "grouping": "ryhmat", "weekday": "thu", "source": "test"},
              {"kind": "months", "months": [10, 11], "source": "test"}]
