@@ -25,6 +25,7 @@ Status = Literal["planned", "fixed", "held", "cancelled"]
 Severity = Literal["error", "warning"]
 _WEEKDAY_INDEX = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 _MAX_EXPLAINED_REJECTIONS = 3
+_UNREMARKABLE = {"not-weekday", "blocked-weekend"}  # true of most days: not worth explaining
 
 
 @dataclass(frozen=True)
@@ -322,15 +323,18 @@ class _Planner:
         for day in _outward(slot.ideal, slot.first, slot.last):
             why = self._rejection(body, day)
             if why is None:
-                reasons = [*slot.reasons, *rejected[:_MAX_EXPLAINED_REJECTIONS],
-                           Reason("free-day", {"day": day})]
+                reasons = [*slot.reasons, *rejected[:_MAX_EXPLAINED_REJECTIONS], self._free(body, day)]
                 meeting = self._meeting(body, slot.slot, day, "planned", slot.group, reasons,
                                         _rule_sources(body))
                 self._add(meeting)
                 return True
-            if why.key != "not-weekday" and len(rejected) < _MAX_EXPLAINED_REJECTIONS:
+            if why.key not in _UNREMARKABLE and len(rejected) < _MAX_EXPLAINED_REJECTIONS:
                 rejected.append(why)
         return False
+
+    @staticmethod
+    def _free(body: Body, day: date) -> Reason:
+        return Reason("free-day" if body.conveners else "free-day-no-convener", {"day": day})
 
     def _allowed(self, body: Body, day: date) -> bool:
         return self._rejection(body, day) is None
@@ -407,7 +411,7 @@ class _Planner:
                 Reason("rule-round", {"grouping": rule.grouping, "weekday": rule.weekday,
                                       "index": k + 1, "count": len(groups), "source": rule.source}),
                 *skipped[:_MAX_EXPLAINED_REJECTIONS],
-                Reason("free-day", {"day": day}),
+                self._free(body, day),
             ]
             self._add(self._meeting(body, f"{year}-{group}", day, "planned", group, reasons,
                                     _rule_sources(body)))

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
+
+import holidays
 
 LANGUAGES = ("fi", "sv", "en")
 
@@ -66,6 +69,11 @@ _TEXTS: dict[str, dict[str, str]] = {
         "sv": "{day} är en vardag, ingen helgdag eller spärrtid, och sammankallaren har inget annat möte samma dag.",
         "en": "{day} is a working day, not a holiday or blackout, and the convener has no other meeting that day.",
     },
+    "free-day-no-convener": {
+        "fi": "{day} on arkipäivä, ei pyhäpäivä eikä estoaikaa.",
+        "sv": "{day} är en vardag, ingen helgdag eller spärrtid.",
+        "en": "{day} is a working day, not a holiday or blackout.",
+    },
     "blocked-weekend": {
         "fi": "{day} ei käy: viikonloppu.",
         "sv": "{day} går inte: veckoslut.",
@@ -73,8 +81,8 @@ _TEXTS: dict[str, dict[str, str]] = {
     },
     "blocked-holiday": {
         "fi": "{day} ei käy: {label}.",
-        "sv": "{day} går inte: helgdag ({label}).",
-        "en": "{day} not possible: public holiday ({label}).",
+        "sv": "{day} går inte: {label}.",
+        "en": "{day} not possible: {label} (public holiday).",
     },
     "blocked-blackout": {
         "fi": "{day} ei käy: estoaika ({label}).",
@@ -224,6 +232,8 @@ def render(
 ) -> str:
     """One reason or problem as a sentence in ``language``."""
     values: dict[str, Any] = {}
+    if key == "blocked-holiday":  # the holiday's own name in the reader's language
+        params = {**params, "label": holiday_name(params["day"], language)}
     for name, value in params.items():
         if isinstance(value, date):
             values[name] = format_date(value, language)
@@ -244,6 +254,15 @@ def render(
     if "min" in params or "max" in params:
         values["count"] = _count(params)
     return _TEXTS[key][language].format(**values)
+
+
+@lru_cache(maxsize=3)
+def _holidays(language: str) -> holidays.HolidayBase:
+    return holidays.country_holidays("FI", language={"fi": "fi", "sv": "sv_FI", "en": "en_US"}[language])
+
+
+def holiday_name(day: date, language: str) -> str:
+    return str(_holidays(language).get(day, ""))
 
 
 def status_word(status: str, language: str) -> str:
