@@ -13,21 +13,27 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import NoReturn
+from zoneinfo import ZoneInfo
 
-from . import __version__
+from . import __version__, delivery
 from .calendars import Blackouts, load_blackouts
 from .catalogue import load_catalogue
+from .contacts import load_contacts
 from .errors import UserError
 from .export import Renderer, bodies_table, body_json, plan_csv, plan_json, plan_table, write_ics
+from .messages import Templates, check_templates
 from .model import Catalogue
+from .pipeline import Pipeline, Report
 from .planner import Plan, PlanProblem, Window, plan_meetings
 from .settings import Settings, load_settings
+from .store import Store
 from .workdays import WorkCalendar
 
 DEFAULT_CONFIG = Path("config/yhdyspinta.toml")
+STALE_AFTER = timedelta(days=14)  # a first dispatch sends nothing older than this
 MAX_WINDOW_DAYS = 20 * 365  # five council terms; more is a typo, and costs minutes
 
 
@@ -49,6 +55,14 @@ class Context:
         months = frozenset(self.settings.planning.blackout_months)
         return WorkCalendar(self.blackouts.days, months)
 
+    def pipeline(self, database_url: str, maildir: Path) -> Pipeline:
+        settings = self.settings
+        contacts = load_contacts(Path(settings.messages.contacts), self.catalogue)
+        mailer = delivery.load(settings.delivery.backend, maildir=maildir)
+        return Pipeline(self.catalogue, contacts, Templates(Path(settings.messages.templates)),
+                        self.work_calendar(), settings.planning.tz, Store(database_url, settings.planning.tz), mailer,
+                        settings.planning.uid_domain, settings.planning.timezone)
+
     def plan(self, first: date, last: date) -> Plan:
         planning = self.settings.planning
         plan = plan_meetings(self.catalogue, self.work_calendar(), Window(first, last),
@@ -66,6 +80,16 @@ def _date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def _moment(text: str) -> datetime:
+    """An ISO date-time; without an offset it is local time in Europe/Helsinki."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a date and time such as 2027-02-17T13:00, got {text!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("Europe/Helsinki"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,6 +114,19 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--to", dest="last", type=_date, help="last day (default: end of the term)")
     plan.add_argument("--format", choices=("table", "json", "csv"), default="table")
     plan.add_argument("--ics", type=Path, metavar="DIR", help="also write <body-id>.ics files into DIR")
+    dispatch = commands.add_parser("dispatch", help="send everything due up to then, once")
+    dispatch.add_argument("--until", type=_moment, help="send what is due by then (default: now)")
+    simulate = commands.add_parser("simulate", help="the whole pipeline on a virtual clock")
+    simulate.add_argument("--from", dest="first", type=_date, required=True)
+    simulate.add_argument("--to", dest="last", type=_date, required=True)
+    simulate.add_argument("--outbox", type=Path, default=Path("var/simulation"),
+                          help="Maildir to fill (its state is kept beside it in DIR.db)")
+    move = commands.add_parser("move", help="move a meeting; participants get an update")
+    move.add_argument("uid")
+    move.add_argument("when", type=_moment, metavar="DATETIME")
+    cancel = commands.add_parser("cancel", help="cancel a meeting; participants get a cancellation")
+    cancel.add_argument("uid")
+    cancel.add_argument("--reason")
     return parser
 
 
@@ -111,7 +148,14 @@ def run_check(ctx: Context, args: argparse.Namespace) -> int:
           f"{len(catalogue.groupings)} groupings, {len(ctx.blackouts.days)} blackout days.")
     for problem in plan.problems:
         print(f"[{problem.severity}] {problem.body}: {renderer.problem(problem)}")
-    return 2 if any(p.severity == "error" for p in plan.problems) else 0
+    template_problems = check_templates(Templates(Path(ctx.settings.messages.templates)))
+    for line in template_problems:
+        print(f"[error] template {line}")
+    contacts = Path(ctx.settings.messages.contacts)
+    if contacts.is_file():
+        load_contacts(contacts, ctx.catalogue)  # raises with every problem of the file
+    errors = template_problems or any(p.severity == "error" for p in plan.problems)
+    return 2 if errors else 0
 
 
 def run_bodies(ctx: Context, args: argparse.Namespace) -> int:
@@ -154,10 +198,92 @@ def _term_end(ctx: Context, day: date) -> date:
     return current[0].end
 
 
+def run_dispatch(ctx: Context, args: argparse.Namespace) -> int:
+    until = args.until or ctx.now
+    pipeline = ctx.pipeline(ctx.settings.database.url, Path(ctx.settings.delivery.maildir))
+    plan = ctx.plan(date(ctx.today.year, 1, 1), _term_end(ctx, ctx.today))
+    pipeline.sync(plan, ctx.now)
+    pipeline.enqueue(until, since=ctx.now - STALE_AFTER, now=ctx.now)
+    pipeline.enqueue_alerts(plan.problems, ctx.now)
+    report = pipeline.deliver(until, clock=lambda row: ctx.now)
+    return _report(report, pipeline.store.counts())
+
+
+def run_simulate(ctx: Context, args: argparse.Namespace) -> int:
+    if args.last < args.first:
+        raise UserError(f"--to {args.last} is before --from {args.first}")
+    tz = ctx.settings.planning.tz
+    state = args.outbox.with_name(args.outbox.name + ".db")
+    pipeline = ctx.pipeline(f"sqlite:///{state}", args.outbox)
+    # Meetings a little past --to still get their early actions (the invitation goes out
+    # three weeks before), so the plan looks ahead by the longest default lead time.
+    plan = ctx.plan(date(args.first.year, 1, 1), args.last + timedelta(weeks=8))
+    since = datetime.combine(args.first, time(0), tzinfo=tz)
+    until = datetime.combine(args.last, time(23, 59), tzinfo=tz)
+    pipeline.sync(plan, since)
+    pipeline.enqueue(until, since=since)
+    pipeline.enqueue_alerts(plan.problems, since)
+    report = pipeline.deliver(until, clock=lambda row: row.due, progress=_progress_bar())
+    print(f"{args.outbox}: ", end="")
+    return _report(report, pipeline.store.counts())
+
+
+def run_move(ctx: Context, args: argparse.Namespace) -> int:
+    pipeline = _live_pipeline(ctx)
+    record = pipeline.move(args.uid, args.when, ctx.now)
+    report = pipeline.deliver(ctx.now, clock=lambda row: ctx.now, only=record.uid)
+    print(f"{record.uid}: {record.start.isoformat()} (SEQUENCE {record.sequence})")
+    return _report(report, pipeline.store.counts())
+
+
+def run_cancel(ctx: Context, args: argparse.Namespace) -> int:
+    pipeline = _live_pipeline(ctx)
+    record = pipeline.cancel(args.uid, args.reason, ctx.now)
+    report = pipeline.deliver(ctx.now, clock=lambda row: ctx.now, only=record.uid)
+    print(f"{record.uid}: cancelled (SEQUENCE {record.sequence})")
+    return _report(report, pipeline.store.counts())
+
+
+def _live_pipeline(ctx: Context) -> Pipeline:
+    """The real store, with the plan synced in so that a never-dispatched meeting is known."""
+    pipeline = ctx.pipeline(ctx.settings.database.url, Path(ctx.settings.delivery.maildir))
+    pipeline.sync(ctx.plan(date(ctx.today.year, 1, 1), _term_end(ctx, ctx.today)), ctx.now)
+    return pipeline
+
+
+def _report(report: Report, counts: dict[str, int]) -> int:
+    print(f"sent {report.sent}, failed {len(report.failed)}, to retry {len(report.retry)}, "
+          f"skipped {report.skipped}; outbox: "
+          + ", ".join(f"{state} {n}" for state, n in sorted(counts.items())))
+    for line in report.failed:
+        print(f"failed: {line}", file=sys.stderr)
+    for line in report.retry:
+        print(f"will retry: {line}", file=sys.stderr)
+    return 1 if report.failed or report.retry else 0
+
+
+def _progress_bar() -> Callable[[int, int], None] | None:
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        filled = 30 * done // max(total, 1)
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total}")
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return show
+
+
 COMMANDS: dict[str, Callable[[Context, argparse.Namespace], int]] = {
     "check": run_check,
     "bodies": run_bodies,
     "plan": run_plan,
+    "dispatch": run_dispatch,
+    "simulate": run_simulate,
+    "move": run_move,
+    "cancel": run_cancel,
 }
 
 

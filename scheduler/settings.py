@@ -44,12 +44,27 @@ class Planning(Frozen):
         return ZoneInfo(self.timezone)
 
 
+class Database(Frozen):
+    url: str = "sqlite:///var/yhdyspinta.db"
+
+
+class Delivery(Frozen):
+    backend: Literal["maildir", "smtp", "graph", "ews"] = "maildir"
+    maildir: str = "var/outbox"
+
+
+class Messages(Frozen):
+    templates: str = "templates/mail"
+    contacts: str = "config/contacts.example.yaml"  # names and addresses: personal data
+
+
 class Settings(Frozen):
     planning: Planning = Planning()
-    # Sections of the configuration contract used by later stages (delivery, service); kept
-    # as plain tables until their code validates them.
-    database: dict[str, Any] = {}
-    delivery: dict[str, Any] = {}
+    database: Database = Database()
+    delivery: Delivery = Delivery()
+    messages: Messages = Messages()
+    # Sections of the configuration contract used by later stages (the other backends);
+    # kept as plain tables until their code validates them.
     smtp: dict[str, Any] = {}
     graph: dict[str, Any] = {}
     ews: dict[str, Any] = {}

@@ -1,0 +1,67 @@
+"""The action chain of one meeting: what is due to whom, and when (pure; clock passed in).
+
+From the body's lead times (defaults fit Finnish municipal practice: preparation 6 weeks
+before, agenda-item request 4, invitation 3, agenda 1 week, reminder 1 working day before,
+minutes follow-up 1 week after). Recomputed from the meeting's current start, so a moved
+meeting moves its chain. A due day that is not a working day moves to the previous working
+day before the meeting, and to the next one after it (issue 3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from .model import LeadTimes
+from .workdays import WorkCalendar
+
+ActionKind = Literal["prepare", "request_items", "invite", "agenda", "remind", "minutes"]
+Audience = Literal["conveners", "preparers", "members", "participants"]
+DUE_AT = time(9, 0)  # office hours: messages go out in the morning, local time
+
+ACTION_KINDS: tuple[ActionKind, ...] = (
+    "prepare", "request_items", "invite", "agenda", "remind", "minutes"
+)
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: ActionKind
+    due: datetime
+    audience: tuple[Audience, ...]
+
+
+def action_chain(start: datetime, lead: LeadTimes, calendar: WorkCalendar, tz: ZoneInfo) -> list[Action]:
+    """Every action of a meeting starting at ``start``, in the order they fall due."""
+    day = start.astimezone(tz).date()
+
+    def before(delta: timedelta) -> datetime:
+        return datetime.combine(_working_on_or_before(day - delta, calendar), DUE_AT, tzinfo=tz)
+
+    reminder_day = _working_on_or_before(day - timedelta(days=1), calendar)
+    if lead.remind > timedelta(days=1):
+        reminder_day = _working_on_or_before(day - lead.remind, calendar)
+    chain = [
+        Action("prepare", before(lead.prepare), ("conveners", "preparers")),
+        Action("request_items", before(lead.request_items), ("members",)),
+        Action("invite", before(lead.invite), ("participants",)),
+        Action("agenda", before(lead.agenda), ("conveners",)),
+        Action("remind", datetime.combine(reminder_day, DUE_AT, tzinfo=tz), ("participants",)),
+        Action("minutes", datetime.combine(_working_on_or_after(day + lead.minutes, calendar),
+                                           DUE_AT, tzinfo=tz), ("conveners",)),
+    ]
+    return sorted(chain, key=lambda action: (action.due, ACTION_KINDS.index(action.kind)))
+
+
+def _working_on_or_before(day: date, calendar: WorkCalendar) -> date:
+    while not calendar.is_working_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
+def _working_on_or_after(day: date, calendar: WorkCalendar) -> date:
+    while not calendar.is_working_day(day):
+        day += timedelta(days=1)
+    return day
