@@ -158,7 +158,8 @@ def calendars(tmp_path: Path) -> Path:
 def config(tmp_path: Path, calendars: Path) -> Path:
     """A valid configuration whose blackout calendars are the (empty) ``calendars`` fixture."""
     path = tmp_path / "yhdyspinta.toml"
-    path.write_text(f'[planning]\ntimezone = "Europe/Helsinki"\ncalendars = "{calendars.as_posix()}"\n',
+    path.write_text(f'[planning]\ntimezone = "Europe/Helsinki"\ncalendars = "{calendars.as_posix()}"\n'
+                    f'[messages]\ntemplates = "{(REPO / "templates" / "mail").as_posix()}"\n',
                     encoding="utf-8")
     return path
 
