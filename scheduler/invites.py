@@ -43,7 +43,7 @@ def request(
 ) -> bytes:
     """``METHOD:REQUEST``: a new meeting or an update of one (full attendee list, RFC 5546 3.2.2)."""
     event = _event(invitation, organizer, attendees, stamp, status="CONFIRMED")
-    alarm = Alarm.new(description=invitation.summary)
+    alarm = Alarm.new(description=_text(invitation.summary))
     alarm.add("ACTION", "DISPLAY")
     alarm.add("TRIGGER", -ALARM_BEFORE)
     event.add_component(alarm)
@@ -69,6 +69,14 @@ def cancel(
     return _calendar("CANCEL", event, tzid)
 
 
+_CONTROLS = {c: None for c in range(32) if c not in (9, 10)} | {127: None}
+
+
+def _text(value: str) -> str:
+    """RFC 5545 3.3.11: TEXT may hold no control characters but HTAB (newlines are escaped)."""
+    return value.replace("\r\n", "\n").replace("\r", "\n").translate(_CONTROLS)
+
+
 def _event(
     invitation: Invitation,
     organizer: Recipient,
@@ -82,12 +90,12 @@ def _event(
         stamp=stamp.astimezone(UTC),
         start=invitation.start,
         end=invitation.end,
-        summary=invitation.summary,
-        description=invitation.description,
-        location=invitation.location,
-        organizer=vCalAddress.new(organizer.email, cn=organizer.name),
+        summary=_text(invitation.summary),
+        description=_text(invitation.description),
+        location=_text(invitation.location) if invitation.location else None,
+        organizer=vCalAddress.new(organizer.email, cn=_text(organizer.name)),
         attendees=[
-            vCalAddress.new(a.email, cn=a.name or None, role=ROLE.REQ_PARTICIPANT,
+            vCalAddress.new(a.email, cn=_text(a.name) or None, role=ROLE.REQ_PARTICIPANT,
                             partstat=PARTSTAT.NEEDS_ACTION, rsvp=True)
             for a in attendees
         ],

@@ -22,12 +22,13 @@ SWEDISH = "anna.svensson@hva.example"
 BROKEN = "rikki osoite@keuruu.example"  # a space: not an address
 
 
-def contacts_yaml(extra_people: list[dict[str, object]] | None = None, *, swedish: bool = True) -> str:
+def contacts_yaml(extra_people: list[dict[str, object]] | None = None, *, swedish: bool = True,
+                  omit: str | None = None) -> str:
     organisations = yaml.safe_load((ROOT / "bodies" / "organisations.yaml").read_text("utf-8"))
     data = {
         "coordinator": {"name": "Koordinaattori", "email": "koordinaattori@liitto.example"},
         "organisations": {o["id"]: {"email": f"kirjaamo@{o['id']}.example"}
-                          for o in organisations["organisations"]},
+                          for o in organisations["organisations"] if o["id"] != omit},
         "people": [
             *([{"name": "Anna Svensson", "email": SWEDISH, "organisation": "hva", "language": "sv",
                 "bodies": ["kuntakokous"]}] if swedish else []),

@@ -96,3 +96,18 @@ def test_folding_keeps_lines_short_and_unfolds_to_the_original(text: str) -> Non
     event: Any
     [event] = Calendar.from_ical(raw).events
     assert event["DESCRIPTION"] == text
+
+
+def test_invitations_drop_control_characters() -> None:
+    from scheduler.contacts import Recipient
+    from scheduler.invites import Invitation, request
+
+    invitation = Invitation("u@y", 0, datetime(2027, 2, 11, 12, tzinfo=HEL),
+                            datetime(2027, 2, 11, 14, tzinfo=HEL), "Ko\x00kous\x1b[31m", "a\x0bb\r\nc")
+    who = Recipient("a@b.example", "Nimi\x0c", "fi", None)
+    raw = request(invitation, who, [who], STAMP, "Europe/Helsinki")
+    assert not any(byte < 32 and byte not in (10, 13) for byte in raw)
+    event: Any = Calendar.from_ical(raw).events[0]
+    assert event["SUMMARY"] == "Kokous[31m"
+    assert event["DESCRIPTION"] == "ab\nc"
+    assert len(event.get("ATTENDEE") if isinstance(event.get("ATTENDEE"), list) else [event["ATTENDEE"]]) == 1
