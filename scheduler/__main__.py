@@ -204,8 +204,9 @@ def run_dispatch(ctx: Context, args: argparse.Namespace) -> int:
     plan = ctx.plan(date(ctx.today.year, 1, 1), _term_end(ctx, ctx.today))
     pipeline.sync(plan, ctx.now)
     pipeline.enqueue(until, since=ctx.now - STALE_AFTER, now=ctx.now)
-    pipeline.enqueue_alerts(plan.problems, ctx.now)
+    pipeline.enqueue_alerts(plan, ctx.now)
     report = pipeline.deliver(until, clock=lambda row: ctx.now)
+    _write_feeds(ctx, pipeline, Path(ctx.settings.delivery.feeds))
     return _report(report, pipeline.store.counts())
 
 
@@ -222,8 +223,9 @@ def run_simulate(ctx: Context, args: argparse.Namespace) -> int:
     until = datetime.combine(args.last, time(23, 59), tzinfo=tz)
     pipeline.sync(plan, since)
     pipeline.enqueue(until, since=since)
-    pipeline.enqueue_alerts(plan.problems, since)
+    pipeline.enqueue_alerts(plan, since)
     report = pipeline.deliver(until, clock=lambda row: row.due, progress=_progress_bar())
+    _write_feeds(ctx, pipeline, args.outbox.with_name(args.outbox.name + "-feeds"))
     print(f"{args.outbox}: ", end="")
     return _report(report, pipeline.store.counts())
 
@@ -232,6 +234,7 @@ def run_move(ctx: Context, args: argparse.Namespace) -> int:
     pipeline = _live_pipeline(ctx)
     record = pipeline.move(args.uid, args.when, ctx.now)
     report = pipeline.deliver(ctx.now, clock=lambda row: ctx.now, only=record.uid)
+    _write_feeds(ctx, pipeline, Path(ctx.settings.delivery.feeds))
     print(f"{record.uid}: {record.start.isoformat()} (SEQUENCE {record.sequence})")
     return _report(report, pipeline.store.counts())
 
@@ -240,8 +243,13 @@ def run_cancel(ctx: Context, args: argparse.Namespace) -> int:
     pipeline = _live_pipeline(ctx)
     record = pipeline.cancel(args.uid, args.reason, ctx.now)
     report = pipeline.deliver(ctx.now, clock=lambda row: ctx.now, only=record.uid)
+    _write_feeds(ctx, pipeline, Path(ctx.settings.delivery.feeds))
     print(f"{record.uid}: cancelled (SEQUENCE {record.sequence})")
     return _report(report, pipeline.store.counts())
+
+
+def _write_feeds(ctx: Context, pipeline: Pipeline, directory: Path) -> None:
+    pipeline.write_feeds(directory, ctx.language, ctx.now)
 
 
 def _live_pipeline(ctx: Context) -> Pipeline:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,10 +23,10 @@ from .actions import Action, action_chain
 from .contacts import Contacts, Recipient, is_valid_address
 from .delivery import DeliveryRejected, DeliveryUnavailable, Mailer
 from .errors import UserError
-from .export import Renderer
+from .export import Renderer, write_ics
 from .messages import Templates, build_email
 from .model import Body, Catalogue
-from .planner import Plan, PlanProblem
+from .planner import Meeting, Plan, PlanProblem
 from .store import MeetingRecord, OutboxRow, Store
 from .texts import format_date, render
 from .workdays import WorkCalendar
@@ -128,6 +129,21 @@ class Pipeline:
             raise UserError(f"no meeting with UID {uid!r}; see `yhdyspinta plan --format json`")
         return record
 
+    def write_feeds(self, directory: Path, language: str, stamp: datetime) -> list[Path]:
+        """A subscribable ``<body-id>.ics`` per body (no METHOD) from what was communicated:
+        moved meetings at their new time, cancelled ones as STATUS:CANCELLED."""
+        renderer = Renderer(self.catalogue, language)
+        records = [r for r in self.store.all_meetings() if r.body in self.catalogue.bodies]
+        meetings = tuple(
+            Meeting(uid=r.uid, body=r.body, slot="", start=r.start, end=r.end,
+                    conveners=self.catalogue.bodies[r.body].convener_ids,
+                    organisations=self.catalogue.participants(self.catalogue.bodies[r.body], r.group),
+                    group=r.group, status="cancelled" if r.status == "cancelled" else "fixed",
+                    sequence=r.sequence)
+            for r in records
+        )
+        return write_ics(Plan(meetings, ()), renderer, directory, self.tzid, stamp)
+
     # -- who ----------------------------------------------------------------------------------
 
     def organizer(self, body: Body) -> Recipient | None:
@@ -203,17 +219,20 @@ class Pipeline:
                     added += self.store.enqueue(self._row(record, action.kind, recipient.email, action.due))
         return added
 
-    def enqueue_alerts(self, problems: Iterable[PlanProblem], due: datetime) -> int:
-        """One alert per problem to the coordinator, when a body cannot meet its target."""
+    def enqueue_alerts(self, plan: Plan, due: datetime) -> int:
+        """One alert per problem to the coordinator: a body that cannot meet its target, or
+        one whose meetings are planned but that has no convener to send the invitations."""
+        planned = {m.body for m in plan.meetings if m.status == "planned"}
         added = 0
-        for problem in problems:
-            if problem.severity != "error":
+        for problem in plan.problems:
+            silent = problem.key == "no-convener" and problem.body in planned
+            if problem.severity != "error" and not silent:
                 continue
             digest = hashlib.sha256(repr(sorted(problem.params.items())).encode()).hexdigest()[:12]
-            key = f"alert|{problem.body}|{problem.key}|{digest}"
-            row = OutboxRow(key, f"alert:{problem.body}:{problem.key}:{digest}", "alert",
-                            self.contacts.coordinator.email, 0, due)
-            self._alerts[row.meeting_uid] = problem
+            subject = f"alert:{problem.body}:{problem.key}:{digest}"
+            coordinator = self.contacts.coordinator.email
+            row = OutboxRow(f"{subject}|alert|{coordinator}", subject, "alert", coordinator, 0, due)
+            self._alerts[subject] = problem
             added += self.store.enqueue(row)
         return added
 

@@ -51,6 +51,7 @@ class Database(Frozen):
 class Delivery(Frozen):
     backend: Literal["maildir", "smtp", "graph", "ews"] = "maildir"
     maildir: str = "var/outbox"
+    feeds: str = "var/feeds"  # subscribable <body-id>.ics per body, rewritten on every run
 
 
 class Messages(Frozen):

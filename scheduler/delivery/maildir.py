@@ -17,6 +17,7 @@ class MaildirMailer:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)  # Maildir(create=True) makes one level
         self.box = mailbox.Maildir(str(path), create=True)
 
     def send(self, message: EmailMessage, key: str) -> Receipt:

@@ -71,6 +71,7 @@ url = "sqlite:///{tmp_path / 'state.db'}"
 [delivery]
 backend = "maildir"
 maildir = "{tmp_path / 'outbox'}"
+feeds = "{tmp_path / 'feeds'}"
 [messages]
 templates = "{ROOT / 'templates' / 'mail'}"
 contacts = "{tmp_path / 'contacts.yaml'}"
