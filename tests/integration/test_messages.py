@@ -158,6 +158,7 @@ def test_the_subscribable_feed_follows_moves_and_cancellations(installation: Ins
     feed = installation.root / "feeds" / "kuntakokous.ics"
     raw = feed.read_bytes()
     assert b"METHOD" not in raw
+    event: Any
     [event] = [e for e in Calendar.from_ical(raw).walk("VEVENT") if str(e["UID"]) == uid]
     assert event["DTSTART"].dt.isoformat() == "2026-02-25T12:00:00+02:00"
     assert event["SEQUENCE"] == 1
