@@ -290,6 +290,7 @@ class Shape(Frozen):
     duration: MeetingLength = timedelta(hours=2)
     mode: Literal["remote", "in-person", "hybrid"] = "remote"
     location: Text | None = None
+    online_url: Annotated[str, Field(pattern=r"^https://[^\s]+$", max_length=500)] | None = None
     preferred_months: list[Month] = []
     note: Text | None = None
 

@@ -162,7 +162,9 @@ class Pipeline:
             for person in self.contacts.of_organisation(org, body.id):
                 if organizer is None or person.email != organizer.email:
                     found.setdefault(person.email, person)
-        return list(found.values())
+        # A broken address fails its own row (and is reported); it must not break the
+        # ATTENDEE list everyone else receives.
+        return [r for r in found.values() if is_valid_address(r.email)]
 
     def _audience(self, record: MeetingRecord, action: Action) -> list[Recipient]:
         body = self.catalogue.bodies[record.body]
@@ -311,6 +313,8 @@ class Pipeline:
             return self._compose_alert(row, recipient, now)
         body = self.catalogue.bodies[record.body]
         sender = self.organizer(body) or self.contacts.coordinator
+        if not is_valid_address(sender.email):
+            raise DeliveryRejected(f"invalid sender address {sender.email!r} (the convener's mailbox)")
         context = self._context(record, body, recipient, sender, row.kind)
         rendered = self.templates.render(row.kind, recipient.language, context)
         calendar, method = None, None
@@ -340,6 +344,7 @@ class Pipeline:
             summary=self.title(record, language),
             description=self._description(record, body, language),
             location=body.shape.location.get(language) if body.shape.location else None,
+            url=body.shape.online_url,
         )
         if kind == "cancel":
             whole = record.status == "cancelled"
@@ -374,7 +379,7 @@ class Pipeline:
                 "start_time": _clock(start, language), "end_time": _clock(end, language),
                 "mode": _MODES[body.shape.mode][language],
                 "location": body.shape.location.get(language) if body.shape.location else None,
-                "online_url": None, "sequence": record.sequence,
+                "online_url": body.shape.online_url, "sequence": record.sequence,
             },
             conveners=[names(c) for c in body.convener_ids],
             organisations=[names(o) for o in self.catalogue.participants(body, record.group)],
