@@ -29,7 +29,7 @@ from .model import Catalogue
 from .pipeline import Pipeline, Report
 from .planner import Plan, PlanProblem, Window, plan_meetings
 from .settings import Settings, load_settings
-from .store import Store
+from .store import MeetingRecord, Store
 from .workdays import WorkCalendar
 
 DEFAULT_CONFIG = Path("config/yhdyspinta.toml")
@@ -231,20 +231,21 @@ def run_simulate(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def run_move(ctx: Context, args: argparse.Namespace) -> int:
-    pipeline = _live_pipeline(ctx)
-    record = pipeline.move(args.uid, args.when, ctx.now)
-    report = pipeline.deliver(ctx.now, clock=lambda row: ctx.now, only=record.uid)
-    _write_feeds(ctx, pipeline, Path(ctx.settings.delivery.feeds))
-    print(f"{record.uid}: {record.start.isoformat()} (SEQUENCE {record.sequence})")
-    return _report(report, pipeline.store.counts())
+    return _change(ctx, lambda pipeline: pipeline.move(args.uid, args.when, ctx.now))
 
 
 def run_cancel(ctx: Context, args: argparse.Namespace) -> int:
+    return _change(ctx, lambda pipeline: pipeline.cancel(args.uid, args.reason, ctx.now))
+
+
+def _change(ctx: Context, change: Callable[[Pipeline], MeetingRecord]) -> int:
+    """Apply a change to one meeting and send what it causes, for that meeting only."""
     pipeline = _live_pipeline(ctx)
-    record = pipeline.cancel(args.uid, args.reason, ctx.now)
+    record = change(pipeline)
     report = pipeline.deliver(ctx.now, clock=lambda row: ctx.now, only=record.uid)
     _write_feeds(ctx, pipeline, Path(ctx.settings.delivery.feeds))
-    print(f"{record.uid}: cancelled (SEQUENCE {record.sequence})")
+    state = "cancelled" if record.status == "cancelled" else record.start.isoformat()
+    print(f"{record.uid}: {state} (SEQUENCE {record.sequence})")
     return _report(report, pipeline.store.counts())
 
 
