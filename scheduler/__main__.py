@@ -58,7 +58,8 @@ class Context:
     def pipeline(self, database_url: str, maildir: Path) -> Pipeline:
         settings = self.settings
         contacts = load_contacts(Path(settings.messages.contacts), self.catalogue)
-        mailer = delivery.load(settings.delivery.backend, maildir=maildir)
+        mailer = delivery.load(settings.delivery.backend, maildir=maildir,
+                               smtp=settings.smtp.model_dump())
         return Pipeline(self.catalogue, contacts, Templates(Path(settings.messages.templates)),
                         self.work_calendar(), settings.planning.tz, Store(database_url, settings.planning.tz), mailer,
                         settings.planning.uid_domain, settings.planning.timezone)

@@ -244,10 +244,13 @@ class Pipeline:
         are recorded with their reason, transient ones retried on the next run."""
         report = Report()
         rows = [r for r in self.store.pending(until) if only is None or r.meeting_uid == only]
-        for done, row in enumerate(rows, start=1):
-            self._deliver_one(row, clock(row), report)
-            if progress:
-                progress(done, len(rows))
+        try:
+            for done, row in enumerate(rows, start=1):
+                self._deliver_one(row, clock(row), report)
+                if progress:
+                    progress(done, len(rows))
+        finally:
+            self.mailer.close()
         return report
 
     def _deliver_one(self, row: OutboxRow, now: datetime, report: Report) -> None:

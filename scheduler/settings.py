@@ -54,6 +54,15 @@ class Delivery(Frozen):
     feeds: str = "var/feeds"  # subscribable <body-id>.ics per body, rewritten on every run
 
 
+class Smtp(Frozen):
+    host: str = "localhost"
+    port: Annotated[int, Field(ge=1, le=65535)] = 25
+    security: Literal["none", "starttls", "tls"] = "none"
+    username: str = ""
+    password_file: str = ""  # the secret lives in this file, never in the config
+    timeout: Annotated[float, Field(gt=0, le=600)] = 30.0
+
+
 class Messages(Frozen):
     templates: str = "templates/mail"
     contacts: str = "config/contacts.example.yaml"  # names and addresses: personal data
@@ -66,7 +75,7 @@ class Settings(Frozen):
     messages: Messages = Messages()
     # Sections of the configuration contract used by later stages (the other backends);
     # kept as plain tables until their code validates them.
-    smtp: dict[str, Any] = {}
+    smtp: Smtp = Smtp()
     graph: dict[str, Any] = {}
     ews: dict[str, Any] = {}
     mailboxes: dict[str, Any] = {}

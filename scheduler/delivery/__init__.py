@@ -1,7 +1,7 @@
 """Delivery backends behind one small protocol, loaded by name from ``[delivery] backend``.
 
 This stage ships ``maildir`` (the embedded default: a standard Maildir any mail client
-opens); ``smtp``, ``graph`` and ``ews`` follow behind the same protocol.
+opens) and ``smtp``; ``graph`` and ``ews`` follow behind the same protocol.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 
 @dataclass(frozen=True)
@@ -35,11 +35,20 @@ class Mailer(Protocol):
         DeliveryUnavailable; anything else is a bug."""
         ...
 
+    def close(self) -> None:
+        """Release connections at the end of a run."""
+        ...
 
-def load(name: str, *, maildir: Path) -> Mailer:
-    """The backend called ``name``, built from its config keys."""
+
+def load(name: str, *, maildir: Path, smtp: dict[str, Any] | None = None) -> Mailer:
+    """The backend called ``name``, built from its config keys (imported only when chosen)."""
     if name == "maildir":
         from .maildir import MaildirMailer
 
         return MaildirMailer(maildir)
-    raise LookupError(f"no delivery backend called {name!r} in this version; expected 'maildir'")
+    if name == "smtp":
+        from .smtp import SmtpMailer
+
+        return SmtpMailer(**(smtp or {}))
+    raise LookupError(f"no delivery backend called {name!r} in this version; "
+                      "expected 'maildir' or 'smtp'")

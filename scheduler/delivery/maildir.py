@@ -27,3 +27,6 @@ class MaildirMailer:
         except OSError as exc:  # a full disk or lost permission: try again later
             raise DeliveryUnavailable(f"cannot write to {self.path}: {exc.strerror}") from exc
         return Receipt(remote_id)
+
+    def close(self) -> None:
+        self.box.close()
