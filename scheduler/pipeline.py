@@ -22,6 +22,7 @@ from . import invites
 from .actions import Action, action_chain
 from .contacts import Contacts, Recipient, is_valid_address
 from .delivery import DeliveryRejected, DeliveryUnavailable, Mailer
+from .delivery.events import CalendarEvent, Person
 from .errors import UserError
 from .export import Renderer, write_ics
 from .messages import Templates, build_email
@@ -32,6 +33,7 @@ from .texts import format_date, render
 from .workdays import WorkCalendar
 
 CALENDAR_KINDS = ("invite", "update", "cancel")
+EVERYONE = "*"  # the recipient of an event backend's calendar row: the whole attendee list
 MAX_ATTEMPTS = 5
 _MODES = {
     "remote": {"fi": "etäkokous", "sv": "distansmöte", "en": "remote meeting"},
@@ -63,6 +65,18 @@ class Pipeline:
     uid_domain: str
     tzid: str = "Europe/Helsinki"
 
+    @property
+    def event_mode(self) -> bool:
+        """Graph and EWS create the meeting in the convener's mailbox: one calendar row per
+        meeting and SEQUENCE ("*"), and the server invites the attendees."""
+        return hasattr(self.mailer, "create_event")
+
+    def _calendar_targets(self, record: MeetingRecord) -> list[str]:
+        """Who a change must reach: each invited address, or the event itself ("*")."""
+        if self.event_mode:
+            return [EVERYONE] if record.remote_id else []
+        return list(record.invited)
+
     # -- meetings -------------------------------------------------------------------------
 
     def sync(self, plan: Plan, now: datetime) -> int:
@@ -87,13 +101,17 @@ class Pipeline:
             return 0
         current = {r.email for r in self.attendees(record)}
         removed = [email for email in record.invited if email not in current]
-        if not removed:
+        added = [email for email in current if email not in record.invited]
+        if not removed and not (self.event_mode and added):
             return 0
         record = replace(record, sequence=record.sequence + 1,
                          invited=tuple(e for e in record.invited if e in current))
         self.store.save_meeting(record)
-        rows = [self._row(record, "cancel", email, now) for email in removed]
-        rows += [self._row(record, "update", email, now) for email in record.invited]
+        if self.event_mode:  # the server cancels for the removed and invites the added
+            rows = [self._row(record, "update", EVERYONE, now)]
+        else:
+            rows = [self._row(record, "cancel", email, now) for email in removed]
+            rows += [self._row(record, "update", email, now) for email in record.invited]
         return sum(self.store.enqueue(row) for row in rows)
 
     def move(self, uid: str, start: datetime, now: datetime) -> MeetingRecord:
@@ -108,8 +126,8 @@ class Pipeline:
                          sequence=record.sequence + (1 if record.invited else 0),
                          previous=record.start)
         self.store.save_meeting(record)
-        for email in record.invited:
-            self.store.enqueue(self._row(record, "update", email, now))
+        for target in self._calendar_targets(record):
+            self.store.enqueue(self._row(record, "update", target, now))
         return record
 
     def cancel(self, uid: str, reason: str | None, now: datetime) -> MeetingRecord:
@@ -119,8 +137,8 @@ class Pipeline:
         record = replace(record, status="cancelled", reason=reason,
                          sequence=record.sequence + (1 if record.invited else 0))
         self.store.save_meeting(record)
-        for email in record.invited:
-            self.store.enqueue(self._row(record, "cancel", email, now))
+        for target in self._calendar_targets(record):
+            self.store.enqueue(self._row(record, "cancel", target, now))
         return record
 
     def _existing(self, uid: str) -> MeetingRecord:
@@ -217,6 +235,9 @@ class Pipeline:
                 moment = now or action.due
                 if action.due < since or (action.kind != "minutes" and record.start <= moment):
                     continue
+                if action.kind == "invite" and self.event_mode:
+                    added += self.store.enqueue(self._row(record, "invite", EVERYONE, action.due))
+                    continue
                 for recipient in self._audience(record, action):
                     added += self.store.enqueue(self._row(record, action.kind, recipient.email, action.due))
         return added
@@ -260,6 +281,16 @@ class Pipeline:
             self.store.mark(row, "skipped", error="the meeting was cancelled or changed")
             report.skipped += 1
             return
+        if record is not None and record.channel and record.channel != self.mailer.name \
+                and row.kind in CALENDAR_KINDS:
+            why = (f"this meeting went out through {record.channel!r}; its updates must too "
+                   f"(one channel per meeting), but the backend is now {self.mailer.name!r}")
+            self.store.mark(row, "failed", error=why)
+            report.failed.append(self._describe(row, why))
+            return
+        if row.recipient == EVERYONE and record is not None:
+            self._deliver_event(row, record, now, report)
+            return
         if not is_valid_address(row.recipient):
             self.store.mark(row, "failed", error="invalid address")
             report.failed.append(self._describe(row, "invalid address"))
@@ -280,7 +311,58 @@ class Pipeline:
         report.sent += 1
         if record is not None and row.kind in ("invite", "update"):
             fresh = self.store.meeting(record.uid) or record
-            self.store.save_meeting(replace(fresh, invited=tuple(sorted({*fresh.invited, row.recipient}))))
+            self.store.save_meeting(replace(fresh, invited=tuple(sorted({*fresh.invited, row.recipient})),
+                                            channel=fresh.channel or self.mailer.name))
+
+    def _deliver_event(self, row: OutboxRow, record: MeetingRecord, now: datetime, report: Report) -> None:
+        """A calendar row of an event backend: create, update or cancel the meeting itself."""
+        mailer: Any = self.mailer
+        body = self.catalogue.bodies[record.body]
+        organizer = self.organizer(body)
+        if organizer is None or not is_valid_address(organizer.email):
+            why = "no valid convener mailbox to create the meeting in"
+            self.store.mark(row, "failed", error=why)
+            report.failed.append(self._describe(row, why))
+            return
+        event = self._event(record, body, organizer)
+        try:
+            if row.kind == "invite" and not record.remote_id:
+                receipt = mailer.create_event(event, row.key)
+            elif row.kind == "cancel":
+                receipt = mailer.cancel_event(record.remote_id, event, record.reason or "", row.key)
+            else:
+                receipt = mailer.update_event(record.remote_id, event, row.key)
+        except DeliveryRejected as exc:
+            self.store.mark(row, "failed", error=str(exc))
+            report.failed.append(self._describe(row, str(exc)))
+            return
+        except DeliveryUnavailable as exc:
+            state = "failed" if row.attempts + 1 >= MAX_ATTEMPTS else "pending"
+            self.store.mark(row, state, error=str(exc))
+            (report.failed if state == "failed" else report.retry).append(self._describe(row, str(exc)))
+            return
+        self.store.mark(row, "sent", remote_id=receipt.remote_id, at=now)
+        report.sent += 1
+        fresh = self.store.meeting(record.uid) or record
+        self.store.save_meeting(replace(
+            fresh, channel=fresh.channel or self.mailer.name,
+            remote_id=fresh.remote_id or receipt.remote_id,
+            invited=tuple(sorted(p.email for p in event.attendees)),
+        ))
+
+    def _event(self, record: MeetingRecord, body: Body, organizer: Recipient) -> CalendarEvent:
+        language = organizer.language
+        attendees = self.attendees(record)
+        context = self._context(record, body, organizer, organizer, "invite")
+        return CalendarEvent(
+            uid=record.uid, sequence=record.sequence,
+            organizer=Person(organizer.email, organizer.name),
+            attendees=tuple(Person(a.email, a.name) for a in attendees),
+            start=record.start, end=record.end, subject=self.title(record, language),
+            body_html=self.templates.render("invite", language, context).html,
+            location=body.shape.location.get(language) if body.shape.location else None,
+            online_url=body.shape.online_url,
+        )
 
     @staticmethod
     def _stale(record: MeetingRecord, row: OutboxRow) -> bool:

@@ -46,6 +46,8 @@ meetings = Table(
     Column("invited", Text, nullable=False, default="[]"),  # JSON: addresses sent an invitation
     Column("reason", Text),  # the cancellation reason given by the operator
     Column("previous", String(40)),  # the start before the last `move`, for the update's text
+    Column("channel", String(20)),  # the backend that first sent it: it sends all that follows
+    Column("remote_id", String(600)),  # the event's id on that backend (Graph, EWS)
 )
 
 outbox = Table(
@@ -77,6 +79,8 @@ class MeetingRecord:
     invited: tuple[str, ...] = ()
     reason: str | None = None
     previous: datetime | None = None
+    channel: str | None = None
+    remote_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,7 @@ class Store:
             "status": record.status, "sequence": record.sequence, "moved": record.moved,
             "invited": json.dumps(sorted(record.invited)), "reason": record.reason,
             "previous": record.previous.isoformat() if record.previous else None,
+            "channel": record.channel, "remote_id": record.remote_id,
         }
         with self.engine.begin() as conn:
             done = conn.execute(update(meetings).where(meetings.c.uid == record.uid).values(values))
@@ -192,4 +197,5 @@ def _meeting(row: object, tz: tzinfo) -> MeetingRecord:
         status=data["status"], sequence=data["sequence"], moved=bool(data["moved"]),
         invited=tuple(json.loads(data["invited"])), reason=data["reason"],
         previous=datetime.fromisoformat(data["previous"]) if data["previous"] else None,
+        channel=data["channel"], remote_id=data["remote_id"],
     )
