@@ -55,6 +55,19 @@ class Context:
         months = frozenset(self.settings.planning.blackout_months)
         return WorkCalendar(self.blackouts.days, months)
 
+    def _calendars_busy(self, first: date, last: date, pipeline: Pipeline
+                        ) -> dict[str, list[tuple[datetime, datetime]]] | None:
+        """The conveners' busy intervals from their own calendars, by organisation (issue 4)."""
+        ask = getattr(pipeline.mailer, "free_busy", None)
+        if ask is None:
+            return None  # a backend without calendars (maildir, smtp): plan as before
+        tz = self.settings.planning.tz
+        mailboxes = {org: box.email for org, box in pipeline.contacts.mailboxes.items()
+                     if any(org in b.convener_ids for b in self.catalogue.bodies.values())}
+        found = ask(sorted(set(mailboxes.values())), datetime.combine(first, time(0), tzinfo=tz),
+                    datetime.combine(last, time(23, 59), tzinfo=tz))
+        return {org: found.get(email, []) for org, email in mailboxes.items()}
+
     def pipeline(self, database_url: str, maildir: Path) -> Pipeline:
         settings = self.settings
         contacts = load_contacts(Path(settings.messages.contacts), self.catalogue)
@@ -64,10 +77,11 @@ class Context:
                         self.work_calendar(), settings.planning.tz, Store(database_url, settings.planning.tz), mailer,
                         settings.planning.uid_domain, settings.planning.timezone)
 
-    def plan(self, first: date, last: date) -> Plan:
+    def plan(self, first: date, last: date, pipeline: Pipeline | None = None) -> Plan:
         planning = self.settings.planning
+        busy = self._calendars_busy(first, last, pipeline) if pipeline and planning.freebusy else None
         plan = plan_meetings(self.catalogue, self.work_calendar(), Window(first, last),
-                             planning.tz, planning.uid_domain)
+                             planning.tz, planning.uid_domain, busy)
         notes = tuple(
             PlanProblem("-", "warning", "example-calendar", {"file": f}) for f in self.blackouts.examples
         )
@@ -202,7 +216,7 @@ def _term_end(ctx: Context, day: date) -> date:
 def run_dispatch(ctx: Context, args: argparse.Namespace) -> int:
     until = args.until or ctx.now
     pipeline = ctx.pipeline(ctx.settings.database.url, Path(ctx.settings.delivery.maildir))
-    plan = ctx.plan(date(ctx.today.year, 1, 1), _term_end(ctx, ctx.today))
+    plan = ctx.plan(date(ctx.today.year, 1, 1), _term_end(ctx, ctx.today), pipeline)
     pipeline.sync(plan, ctx.now)
     pipeline.enqueue(until, since=ctx.now - STALE_AFTER, now=ctx.now)
     pipeline.enqueue_alerts(plan, ctx.now)

@@ -12,7 +12,7 @@ problem naming the body and rule; nothing is dropped silently.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
@@ -99,9 +99,15 @@ def plan_meetings(
     window: Window,
     tz: ZoneInfo,
     uid_domain: str = "yhdyspinta",
+    calendars_busy: Mapping[str, Sequence[tuple[datetime, datetime]]] | None = None,
 ) -> Plan:
-    """Plan every body that has a cadence inside ``window``; report every gap and conflict."""
-    planner = _Planner(catalogue, calendar, window, tz, uid_domain)
+    """Plan every body that has a cadence inside ``window``; report every gap and conflict.
+
+    ``calendars_busy`` maps a convener organisation to the busy intervals read from its
+    calendar (Graph getSchedule, EWS GetUserAvailability, issue 4); a meeting is not put on
+    them. Without it the conveners' own calendars are simply not consulted.
+    """
+    planner = _Planner(catalogue, calendar, window, tz, uid_domain, calendars_busy or {})
     for body in _planning_order(catalogue):
         planner.plan_body(body)
     meetings = sorted(planner.meetings, key=lambda m: (m.start, m.body, m.group or "", m.uid))
@@ -142,9 +148,15 @@ class _Planner:
         window: Window,
         tz: ZoneInfo,
         uid_domain: str,
+        calendars_busy: Mapping[str, Sequence[tuple[datetime, datetime]]],
     ) -> None:
         self.catalogue, self.calendar, self.window, self.tz = catalogue, calendar, window, tz
         self.uid_domain = uid_domain
+        self.calendars_busy: dict[str, dict[date, list[tuple[datetime, datetime]]]] = {}
+        for org, intervals in calendars_busy.items():
+            for begin, end in intervals:
+                self.calendars_busy.setdefault(org, {}).setdefault(begin.astimezone(tz).date(), []).append(
+                    (begin, end))
         self.meetings: list[Meeting] = []
         self.by_body: dict[str, list[Meeting]] = {}
         self.problems: list[PlanProblem] = []
@@ -332,6 +344,15 @@ class _Planner:
                 rejected.append(why)
         return False
 
+    def _calendar_busy(self, body: Body, convener: str, day: date) -> bool:
+        """Whether the convener's own calendar is busy during the meeting's hours that day."""
+        intervals = self.calendars_busy.get(convener, {}).get(day)
+        if not intervals:
+            return False
+        begin = datetime.combine(day, body.shape.start, tzinfo=self.tz)
+        end = begin + body.shape.duration
+        return any(b < end and begin < e for b, e in intervals)
+
     @staticmethod
     def _free(body: Body, day: date) -> Reason:
         return Reason("free-day" if body.conveners else "free-day-no-convener", {"day": day})
@@ -353,6 +374,8 @@ class _Planner:
             other = self.busy.get(convener, {}).get(day)
             if other is not None:
                 return Reason("convener-busy", {"day": day, "convener": convener, "other": other})
+            if self._calendar_busy(body, convener, day):
+                return Reason("convener-calendar-busy", {"day": day, "convener": convener})
         if self.counted(body.id, day, day):
             return Reason("body-busy", {"day": day})
         for rule in body.rules_of(Precedes):

@@ -28,6 +28,7 @@ class Planning(Frozen):
     calendars: str = "calendars"
     blackout_months: list[Month] = [7]
     uid_domain: Annotated[str, Field(pattern=r"^[A-Za-z0-9.-]+$")] = "yhdyspinta"
+    freebusy: bool = False  # ask the conveners' calendars (graph/ews) before fixing dates
 
     @field_validator("timezone")
     @classmethod

@@ -109,6 +109,11 @@ _TEXTS: dict[str, dict[str, str]] = {
         "sv": "{day} går inte: sammankallaren ({convener}) har redan ett möte ({other}).",
         "en": "{day} not possible: the convener ({convener}) already has a meeting ({other}).",
     },
+    "convener-calendar-busy": {
+        "fi": "{day} ei käy: koollekutsujan ({convener}) kalenterissa on jo varaus kokouksen aikaan.",
+        "sv": "{day} går inte: sammankallarens ({convener}) kalender är upptagen under mötestiden.",
+        "en": "{day} not possible: the convener's ({convener}) calendar is busy at the meeting's time.",
+    },
     "body-busy": {
         "fi": "{day} ei käy: elimellä on jo kokous samana päivänä.",
         "sv": "{day} går inte: organet har redan ett möte samma dag.",

@@ -69,6 +69,12 @@ class EventMailer(Protocol):
         """Cancel the meeting for everyone, with ``comment`` in the cancellation."""
         ...
 
+    def free_busy(self, mailboxes: list[str], start: datetime, end: datetime
+                  ) -> dict[str, list[tuple[datetime, datetime]]]:
+        """Busy intervals per mailbox (Graph getSchedule, EWS GetUserAvailability), so the
+        planner can avoid them before a date is fixed."""
+        ...
+
     def responses(self, remote_id: str, organizer: Person) -> dict[str, str]:
         """Attendee address -> their answer (accepted, tentativelyAccepted, declined, none)."""
         ...

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -296,3 +296,19 @@ def test_real_catalogue_plan_for_the_term_breaks_no_rule(real_catalogue: Catalog
     with_cadence = {b.id for b in real_catalogue.bodies.values() if b.cadence}
     # Bodies whose targets are already met by known meetings plan nothing new.
     assert planned_bodies == with_cadence - {"strateginen-foorumi", "hva-kunta-neuvottelu"}
+
+
+def test_busy_slots_in_the_conveners_calendar_are_avoided() -> None:
+    shape = {"weekdays": ["mon", "tue", "wed", "thu", "fri"], "start": "13:00", "duration": "PT2H"}
+    cat = make_catalogue([body("x", [per_year(min=1)], shape=shape)])
+    window = Window(date(2027, 3, 8), date(2027, 3, 12))
+    free = plan_meetings(cat, WorkCalendar(), window, HELSINKI)
+    [first] = free.meetings
+    morning = (datetime(2027, 3, 10, 8, tzinfo=HELSINKI), datetime(2027, 3, 10, 12, tzinfo=HELSINKI))
+    during = (datetime(2027, 3, 10, 14, tzinfo=HELSINKI), datetime(2027, 3, 10, 15, tzinfo=HELSINKI))
+    assert first.day == date(2027, 3, 10)
+    same = plan_meetings(cat, WorkCalendar(), window, HELSINKI, calendars_busy={"a": [morning]})
+    assert same.meetings[0].day == first.day  # busy only in the morning: 13-15 is free
+    moved = plan_meetings(cat, WorkCalendar(), window, HELSINKI, calendars_busy={"a": [during]})
+    assert moved.meetings[0].day != first.day
+    assert any(r.key == "convener-calendar-busy" for r in moved.meetings[0].reasons)
