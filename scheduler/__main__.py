@@ -71,8 +71,10 @@ class Context:
     def pipeline(self, database_url: str, maildir: Path) -> Pipeline:
         settings = self.settings
         contacts = load_contacts(Path(settings.messages.contacts), self.catalogue)
-        mailer = delivery.load(settings.delivery.backend, maildir=maildir,
-                               smtp=settings.smtp.model_dump())
+        backend = settings.delivery.backend
+        section = {"smtp": settings.smtp.model_dump(), "ews": settings.ews.model_dump(),
+                   "graph": dict(settings.graph)}.get(backend)
+        mailer = delivery.load(backend, maildir=maildir, options=section)
         return Pipeline(self.catalogue, contacts, Templates(Path(settings.messages.templates)),
                         self.work_calendar(), settings.planning.tz, Store(database_url, settings.planning.tz), mailer,
                         settings.planning.uid_domain, settings.planning.timezone)

@@ -64,6 +64,22 @@ class Smtp(Frozen):
     timeout: Annotated[float, Field(gt=0, le=600)] = 30.0
 
 
+class Ews(Frozen):
+    service_endpoint: str = ""  # https://mail.example.fi/EWS/Exchange.asmx: no autodiscover
+    auth: Literal["oauth2", "ntlm", "basic"] = "oauth2"
+    username: str = ""
+    password_file: str = ""
+    tenant_id: str = ""
+    client_id: str = ""
+    client_secret_file: str = ""
+    version: str = "Exchange2016"
+    timeout: Annotated[float, Field(gt=0, le=600)] = 30.0
+    retry_seconds: Annotated[int, Field(ge=0, le=3600)] = 60
+    verify_tls: bool = True
+    access_type: Literal["", "impersonation", "delegate"] = ""
+    token_url: str = ""
+
+
 class Messages(Frozen):
     templates: str = "templates/mail"
     contacts: str = "config/contacts.example.yaml"  # names and addresses: personal data
@@ -78,7 +94,7 @@ class Settings(Frozen):
     # kept as plain tables until their code validates them.
     smtp: Smtp = Smtp()
     graph: dict[str, Any] = {}
-    ews: dict[str, Any] = {}
+    ews: Ews = Ews()
     mailboxes: dict[str, Any] = {}
 
 

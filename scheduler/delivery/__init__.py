@@ -1,7 +1,8 @@
 """Delivery backends behind one small protocol, loaded by name from ``[delivery] backend``.
 
-This stage ships ``maildir`` (the embedded default: a standard Maildir any mail client
-opens) and ``smtp``; ``graph`` and ``ews`` follow behind the same protocol.
+``maildir`` is the embedded default (a standard Maildir any mail client opens); ``smtp``
+sends iMIP mail; ``graph`` and ``ews`` create the meeting in the convener's own mailbox
+(``events.EventMailer``), so Exchange sends the invitations.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
+
+from scheduler.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -40,15 +43,30 @@ class Mailer(Protocol):
         ...
 
 
-def load(name: str, *, maildir: Path, smtp: dict[str, Any] | None = None) -> Mailer:
-    """The backend called ``name``, built from its config keys (imported only when chosen)."""
-    if name == "maildir":
-        from .maildir import MaildirMailer
+def load(name: str, *, maildir: Path, options: dict[str, Any] | None = None) -> Mailer:
+    """The backend called ``name``, built from its config section's keys; its library is
+    imported only when chosen, so an SMTP-only installation needs no Exchange packages."""
+    try:
+        if name == "maildir":
+            from .maildir import MaildirMailer
 
-        return MaildirMailer(maildir)
-    if name == "smtp":
-        from .smtp import SmtpMailer
+            return MaildirMailer(maildir)
+        if name == "smtp":
+            from .smtp import SmtpMailer
 
-        return SmtpMailer(**(smtp or {}))
-    raise LookupError(f"no delivery backend called {name!r} in this version; "
-                      "expected 'maildir' or 'smtp'")
+            return SmtpMailer(**(options or {}))
+        if name == "ews":
+            from .ews import EwsMailer
+
+            return EwsMailer(**(options or {}))
+        if name == "graph":
+            from .graph import GraphMailer
+
+            return GraphMailer(**(options or {}))
+    except ImportError as exc:
+        raise UserError(f"[delivery] backend = {name!r} needs its extra: "
+                        f"pip install 'yhdyspinta[{name}]' ({exc.name} is missing)") from None
+    except ValueError as exc:  # a backend refusing its configuration
+        raise UserError(f"[{name}]: {exc}") from None
+    raise UserError(f"[delivery] backend: no backend called {name!r}; "
+                    "expected maildir, smtp, graph or ews")

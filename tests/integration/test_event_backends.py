@@ -1,0 +1,116 @@
+"""The pipeline with an event backend: the meeting is created once in the convener's own
+mailbox (a real exchangelib against the local EWS server), moved and cancelled in place,
+one channel for its whole life (issue 4)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import exchangelib  # type: ignore[import-untyped]
+import pytest
+
+from scheduler.catalogue import load_catalogue
+from scheduler.contacts import load_contacts
+from scheduler.delivery.ews import EwsMailer
+from scheduler.delivery.maildir import MaildirMailer
+from scheduler.messages import Templates
+from scheduler.pipeline import Pipeline
+from scheduler.planner import Plan, Window, plan_meetings
+from scheduler.store import Store
+from scheduler.workdays import WorkCalendar
+from tests.conftest import HELSINKI, ROOT
+from tests.contract.ews_server import EwsServer
+from tests.integration.conftest import BROKEN, contacts_yaml
+
+CATALOGUE = load_catalogue(ROOT / "bodies")
+UID = "kuntakokous-2027-1@yhdyspinta"
+CONVENER = "kirjaamo@jyvaskyla.example"
+SECRET = "asiakas-SALAISUUS-7f3a"
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[EwsServer]:
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the local token peer is plain http
+    with EwsServer(token="token-ALA-NAYTA", client_secret=SECRET) as peer:
+        yield peer
+    exchangelib.close_connections()
+
+
+def pipeline(root: Path, mailer: object) -> Pipeline:
+    (root / "contacts.yaml").write_text(contacts_yaml(swedish=False), encoding="utf-8")
+    contacts = load_contacts(root / "contacts.yaml", CATALOGUE)
+    return Pipeline(CATALOGUE, contacts, Templates(ROOT / "templates" / "mail"),
+                    WorkCalendar(blackout_months=frozenset({7})), HELSINKI,
+                    Store(f"sqlite:///{root / 'state.db'}", HELSINKI), mailer,  # type: ignore[arg-type]
+                    "yhdyspinta")
+
+
+def ews(server: EwsServer, root: Path) -> EwsMailer:
+    secret = root / "secret"
+    secret.write_text(SECRET, encoding="utf-8")
+    return EwsMailer(service_endpoint=server.endpoint, auth="oauth2", tenant_id="t",
+                     client_id="yhdyspinta-app", client_secret_file=str(secret),
+                     token_url=server.token_url, timeout=5.0, retry_seconds=2)
+
+
+def kuntakokous_plan() -> Plan:
+    plan = plan_meetings(CATALOGUE, WorkCalendar(blackout_months=frozenset({7})),
+                         Window(date(2027, 1, 1), date(2027, 12, 31)), HELSINKI)
+    return Plan(tuple(m for m in plan.meetings if m.uid == UID), ())
+
+
+def test_the_meeting_lives_in_the_conveners_mailbox(server: EwsServer, tmp_path: Path) -> None:
+    flow = pipeline(tmp_path, ews(server, tmp_path))
+    plan = kuntakokous_plan()
+    flow.sync(plan, datetime(2027, 1, 1, tzinfo=UTC))
+    record = flow.store.meeting(UID)
+    assert record is not None
+    now = record.start - timedelta(days=14)
+    flow.enqueue(now, since=datetime(2026, 12, 1, tzinfo=UTC), now=now)
+    report = flow.deliver(now, clock=lambda row: now)
+    assert [line for line in report.failed if BROKEN not in line] == []  # only the broken address
+
+    [item] = server.calendar(CONVENER)
+    assert item.uid == UID
+    # The other municipalities, the liitto and HVA; Keuruu's only contact has a broken address.
+    assert len(item.attendees) == 22
+    record = flow.store.meeting(UID)
+    assert record is not None and record.channel == "ews" and record.remote_id == item.item_id
+    kinds = [s.kind for s in server.sent]
+    assert kinds.count("invitation") == 1  # Exchange invites everyone from one item
+    assert kinds.count("message") > 20  # agenda-item requests, one per member organisation
+
+    again = flow.deliver(now, clock=lambda row: now)
+    flow.enqueue(now, since=datetime(2026, 12, 1, tzinfo=UTC), now=now)
+    assert (again.sent, len(server.calendar(CONVENER))) == (0, 1)
+
+    later = record.start + timedelta(days=7)
+    flow.move(UID, later, now)
+    flow.deliver(now, clock=lambda row: now)
+    [item] = server.calendar(CONVENER)
+    assert item.start.startswith(later.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")) or \
+        item.start.startswith(later.strftime("%Y-%m-%dT%H:%M"))
+
+    flow.cancel(UID, "Päällekkäinen tilaisuus", now)
+    flow.deliver(now, clock=lambda row: now)
+    [item] = server.calendar(CONVENER)
+    assert item.cancelled
+
+
+def test_one_channel_per_meeting(server: EwsServer, tmp_path: Path) -> None:
+    flow = pipeline(tmp_path, ews(server, tmp_path))
+    flow.sync(kuntakokous_plan(), datetime(2027, 1, 1, tzinfo=UTC))
+    record = flow.store.meeting(UID)
+    assert record is not None
+    now = record.start - timedelta(days=14)
+    flow.enqueue(now, since=datetime(2026, 12, 1, tzinfo=UTC), now=now)
+    flow.deliver(now, clock=lambda row: now)
+
+    switched = pipeline(tmp_path, MaildirMailer(tmp_path / "out"))
+    switched.move(UID, record.start + timedelta(days=1), now)
+    report = switched.deliver(now, clock=lambda row: now)
+    assert report.sent == 0
+    assert any("one channel per meeting" in line for line in report.failed)
+    assert len(server.calendar(CONVENER)) == 1
