@@ -223,6 +223,7 @@ def run_dispatch(ctx: Context, args: argparse.Namespace) -> int:
     pipeline.enqueue(until, since=ctx.now - STALE_AFTER, now=ctx.now)
     pipeline.enqueue_alerts(plan, ctx.now)
     report = pipeline.deliver(until, clock=lambda row: ctx.now)
+    pipeline.read_responses(ctx.now)
     _write_feeds(ctx, pipeline, Path(ctx.settings.delivery.feeds))
     return _report(report, pipeline.store.counts())
 

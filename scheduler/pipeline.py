@@ -147,6 +147,29 @@ class Pipeline:
             raise UserError(f"no meeting with UID {uid!r}; see `yhdyspinta plan --format json`")
         return record
 
+    def read_responses(self, now: datetime) -> int:
+        """Read the attendees' answers back from event backends, so the records show who
+        accepted (issue 4). Only upcoming meetings this backend created; a failure to read
+        is not a failure to deliver, so it is skipped until the next run."""
+        ask = getattr(self.mailer, "responses", None)
+        if ask is None:
+            return 0
+        updated = 0
+        for record in self.store.all_meetings():
+            if record.channel != self.mailer.name or not record.remote_id or record.start < now \
+                    or record.status == "cancelled":
+                continue
+            organizer = self.organizer(self.catalogue.bodies[record.body])
+            if organizer is None:
+                continue
+            try:
+                answers = ask(record.remote_id, Person(organizer.email, organizer.name))
+            except (DeliveryRejected, DeliveryUnavailable):
+                continue
+            self.store.save_meeting(replace(record, responses=tuple(sorted(answers.items()))))
+            updated += 1
+        return updated
+
     def write_feeds(self, directory: Path, language: str, stamp: datetime) -> list[Path]:
         """A subscribable ``<body-id>.ics`` per body (no METHOD) from what was communicated:
         moved meetings at their new time, cancelled ones as STATUS:CANCELLED."""

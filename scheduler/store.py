@@ -48,6 +48,7 @@ meetings = Table(
     Column("previous", String(40)),  # the start before the last `move`, for the update's text
     Column("channel", String(20)),  # the backend that first sent it: it sends all that follows
     Column("remote_id", String(600)),  # the event's id on that backend (Graph, EWS)
+    Column("responses", Text),  # JSON: attendee address -> accepted | declined | ... (read back)
 )
 
 outbox = Table(
@@ -81,6 +82,7 @@ class MeetingRecord:
     previous: datetime | None = None
     channel: str | None = None
     remote_id: str | None = None
+    responses: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,7 @@ class Store:
             "invited": json.dumps(sorted(record.invited)), "reason": record.reason,
             "previous": record.previous.isoformat() if record.previous else None,
             "channel": record.channel, "remote_id": record.remote_id,
+            "responses": json.dumps(dict(record.responses)) if record.responses else None,
         }
         with self.engine.begin() as conn:
             done = conn.execute(update(meetings).where(meetings.c.uid == record.uid).values(values))
@@ -198,4 +201,5 @@ def _meeting(row: object, tz: tzinfo) -> MeetingRecord:
         invited=tuple(json.loads(data["invited"])), reason=data["reason"],
         previous=datetime.fromisoformat(data["previous"]) if data["previous"] else None,
         channel=data["channel"], remote_id=data["remote_id"],
+        responses=tuple(sorted(json.loads(data["responses"]).items())) if data["responses"] else (),
     )

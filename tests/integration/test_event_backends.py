@@ -86,6 +86,13 @@ def test_the_meeting_lives_in_the_conveners_mailbox(server: EwsServer, tmp_path:
     flow.enqueue(now, since=datetime(2026, 12, 1, tzinfo=UTC), now=now)
     assert (again.sent, len(server.calendar(CONVENER))) == (0, 1)
 
+    server.respond(item.item_id, "kirjaamo@laukaa.example", "Accept")
+    assert flow.read_responses(now) == 1
+    answered = flow.store.meeting(UID)
+    assert answered is not None
+    assert dict(answered.responses)["kirjaamo@laukaa.example"] == "accepted"
+    assert dict(answered.responses)["kirjaamo@muurame.example"] == "none"
+
     later = record.start + timedelta(days=7)
     flow.move(UID, later, now)
     flow.deliver(now, clock=lambda row: now)
