@@ -10,36 +10,29 @@ only ``move`` changes it, raising SEQUENCE and sending updates (RFC 5546 3.2.2).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
-from email.message import EmailMessage
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from . import invites
-from .actions import Action, action_chain
-from .contacts import Contacts, Recipient, is_valid_address
+from .actions import action_chain
+from .audience import Audience
+from .compose import CALENDAR_KINDS, Composer
+from .contacts import Contacts, is_valid_address
 from .delivery import DeliveryRejected, DeliveryUnavailable, Mailer
-from .delivery.events import CalendarEvent, Person
+from .delivery.events import Person
 from .errors import UserError
 from .export import Renderer, write_ics
-from .messages import Templates, build_email
-from .model import Body, Catalogue
+from .messages import Templates
+from .model import Catalogue
 from .planner import Meeting, Plan, PlanProblem
 from .store import MeetingRecord, OutboxRow, Store
-from .texts import format_date, render
 from .workdays import WorkCalendar
 
-CALENDAR_KINDS = ("invite", "update", "cancel")
 EVERYONE = "*"  # the recipient of an event backend's calendar row: the whole attendee list
 MAX_ATTEMPTS = 5
-_MODES = {
-    "remote": {"fi": "etäkokous", "sv": "distansmöte", "en": "remote meeting"},
-    "in-person": {"fi": "lähikokous", "sv": "närmöte", "en": "in-person meeting"},
-    "hybrid": {"fi": "hybridikokous", "sv": "hybridmöte", "en": "hybrid meeting"},
-}
 
 
 @dataclass
@@ -64,6 +57,11 @@ class Pipeline:
     mailer: Mailer
     uid_domain: str
     tzid: str = "Europe/Helsinki"
+
+    def __post_init__(self) -> None:
+        self.audience = Audience(self.catalogue, self.contacts)
+        self.composer = Composer(self.catalogue, self.contacts, self.templates, self.calendar,
+                                 self.tz, self.tzid, self.uid_domain, self.audience)
 
     @property
     def event_mode(self) -> bool:
@@ -99,7 +97,7 @@ class Pipeline:
         """Removed attendees get a CANCEL of their own, the rest an update (RFC 5546 3.2.5)."""
         if not record.invited or record.status == "cancelled":
             return 0
-        current = {r.email for r in self.attendees(record)}
+        current = {r.email for r in self.audience.attendees(record)}
         removed = [email for email in record.invited if email not in current]
         added = [email for email in current if email not in record.invited]
         if not removed and not (self.event_mode and added):
@@ -159,7 +157,7 @@ class Pipeline:
             if record.channel != self.mailer.name or not record.remote_id or record.start < now \
                     or record.status == "cancelled":
                 continue
-            organizer = self.organizer(self.catalogue.bodies[record.body])
+            organizer = self.audience.organizer(self.catalogue.bodies[record.body])
             if organizer is None:
                 continue
             try:
@@ -186,51 +184,6 @@ class Pipeline:
         return write_ics(Plan(meetings, ()), renderer, directory, self.tzid, stamp)
 
     # -- who ----------------------------------------------------------------------------------
-
-    def organizer(self, body: Body) -> Recipient | None:
-        """The first convener with a mailbox: it sends the invitations (One channel, issue 4)."""
-        for convener in body.convener_ids:
-            box = self.contacts.mailbox(convener)
-            if box is not None:
-                return box
-        return None
-
-    def attendees(self, record: MeetingRecord) -> list[Recipient]:
-        body = self.catalogue.bodies[record.body]
-        organizer = self.organizer(body)
-        found: dict[str, Recipient] = {}
-        for org in self.catalogue.participants(body, record.group):
-            for person in self.contacts.of_organisation(org, body.id):
-                if organizer is None or person.email != organizer.email:
-                    found.setdefault(person.email, person)
-        # A broken address fails its own row (and is reported); it must not break the
-        # ATTENDEE list everyone else receives.
-        return [r for r in found.values() if is_valid_address(r.email)]
-
-    def _audience(self, record: MeetingRecord, action: Action) -> list[Recipient]:
-        body = self.catalogue.bodies[record.body]
-        people: dict[str, Recipient] = {}
-        for who in action.audience:
-            for recipient in self._of_audience(body, record, who):
-                people.setdefault(recipient.email, recipient)
-        return list(people.values())
-
-    def _of_audience(self, body: Body, record: MeetingRecord, who: str) -> Iterable[Recipient]:
-        if who == "conveners":
-            return [box for c in body.convener_ids if (box := self.contacts.mailbox(c))]
-        if who == "preparers":
-            orgs = [p.organisation for p in body.co_preparers if p.organisation]
-            for prep in body.co_preparers:
-                if prep.body and prep.body in self.catalogue.bodies:
-                    orgs.extend(self.catalogue.bodies[prep.body].convener_ids)
-            return [box for o in orgs if (box := self.contacts.mailbox(o))]
-        if who == "members":
-            conveners = set(body.convener_ids)
-            return [
-                person for org in self.catalogue.participants(body, record.group)
-                if org not in conveners for person in self.contacts.of_organisation(org, body.id)
-            ]
-        return self.attendees(record)
 
     # -- the outbox ---------------------------------------------------------------------------
 
@@ -261,7 +214,7 @@ class Pipeline:
                 if action.kind == "invite" and self.event_mode:
                     added += self.store.enqueue(self._row(record, "invite", EVERYONE, action.due))
                     continue
-                for recipient in self._audience(record, action):
+                for recipient in self.audience.of_action(record, action):
                     added += self.store.enqueue(self._row(record, action.kind, recipient.email, action.due))
         return added
 
@@ -319,7 +272,7 @@ class Pipeline:
             report.failed.append(self._describe(row, "invalid address"))
             return
         try:
-            message = self._compose(row, record, now)
+            message = self.composer.message(row, record, now, self._alerts.get(row.meeting_uid))
             receipt = self.mailer.send(message, row.key)
         except DeliveryRejected as exc:
             self.store.mark(row, "failed", error=str(exc))
@@ -341,13 +294,13 @@ class Pipeline:
         """A calendar row of an event backend: create, update or cancel the meeting itself."""
         mailer: Any = self.mailer
         body = self.catalogue.bodies[record.body]
-        organizer = self.organizer(body)
+        organizer = self.audience.organizer(body)
         if organizer is None or not is_valid_address(organizer.email):
             why = "no valid convener mailbox to create the meeting in"
             self.store.mark(row, "failed", error=why)
             report.failed.append(self._describe(row, why))
             return
-        event = self._event(record, body, organizer)
+        event = self.composer.event(record, body, organizer)
         try:
             if row.kind == "invite" and not record.remote_id:
                 receipt = mailer.create_event(event, row.key)
@@ -373,20 +326,6 @@ class Pipeline:
             invited=tuple(sorted(p.email for p in event.attendees)),
         ))
 
-    def _event(self, record: MeetingRecord, body: Body, organizer: Recipient) -> CalendarEvent:
-        language = organizer.language
-        attendees = self.attendees(record)
-        context = self._context(record, body, organizer, organizer, "invite")
-        return CalendarEvent(
-            uid=record.uid, sequence=record.sequence,
-            organizer=Person(organizer.email, organizer.name),
-            attendees=tuple(Person(a.email, a.name) for a in attendees),
-            start=record.start, end=record.end, subject=self.title(record, language),
-            body_html=self.templates.render("invite", language, context).html,
-            location=body.shape.location.get(language) if body.shape.location else None,
-            online_url=body.shape.online_url,
-        )
-
     @staticmethod
     def _stale(record: MeetingRecord, row: OutboxRow) -> bool:
         if row.kind == "cancel":
@@ -402,138 +341,3 @@ class Pipeline:
     # -- composing ----------------------------------------------------------------------------
 
     _alerts: dict[str, PlanProblem] = field(default_factory=dict)
-
-    def recipient(self, email: str) -> Recipient:
-        if email == self.contacts.coordinator.email:
-            return self.contacts.coordinator
-        for box in self.contacts.mailboxes.values():
-            if box.email == email:
-                return box
-        for person in self.contacts.people:
-            if person.email == email:
-                return Recipient(person.email, person.name, person.language, person.organisation,
-                                 person=True)
-        return Recipient(email, "", "fi", None)
-
-    def _compose(self, row: OutboxRow, record: MeetingRecord | None, now: datetime) -> EmailMessage:
-        recipient = self.recipient(row.recipient)
-        if record is None:  # an alert to the coordinator
-            return self._compose_alert(row, recipient, now)
-        body = self.catalogue.bodies[record.body]
-        sender = self.organizer(body) or self.contacts.coordinator
-        if not is_valid_address(sender.email):
-            raise DeliveryRejected(f"invalid sender address {sender.email!r} (the convener's mailbox)")
-        context = self._context(record, body, recipient, sender, row.kind)
-        rendered = self.templates.render(row.kind, recipient.language, context)
-        calendar, method = None, None
-        if row.kind in CALENDAR_KINDS:
-            calendar, method = self._calendar(record, body, sender, recipient, row.kind, now)
-        return build_email(sender=sender, recipient=recipient, rendered=rendered, key=row.key,
-                           domain=self.uid_domain, date=now, calendar=calendar, method=method)
-
-    def _compose_alert(self, row: OutboxRow, recipient: Recipient, now: datetime) -> EmailMessage:
-        problem = self._alerts.get(row.meeting_uid)
-        body_id = row.meeting_uid.split(":")[1]
-        body = self.catalogue.bodies.get(body_id)
-        names = Renderer(self.catalogue, recipient.language).name
-        text = render(problem.key, problem.params, recipient.language, names) if problem else row.key
-        context = self._blank_context(recipient, self.contacts.coordinator)
-        context.update(body={"id": body_id, "name": body.name.get(recipient.language) if body else body_id},
-                       problem=text)
-        rendered = self.templates.render("alert", recipient.language, context)
-        return build_email(sender=self.contacts.coordinator, recipient=recipient, rendered=rendered,
-                           key=row.key, domain=self.uid_domain, date=now)
-
-    def _calendar(self, record: MeetingRecord, body: Body, sender: Recipient, recipient: Recipient,
-                  kind: str, now: datetime) -> tuple[bytes, str]:
-        language = recipient.language
-        invitation = invites.Invitation(
-            uid=record.uid, sequence=record.sequence, start=record.start, end=record.end,
-            summary=self.title(record, language),
-            description=self._description(record, body, language),
-            location=body.shape.location.get(language) if body.shape.location else None,
-            url=body.shape.online_url,
-        )
-        if kind == "cancel":
-            whole = record.status == "cancelled"
-            attendees = self.attendees(record) if whole else [recipient]
-            return invites.cancel(invitation, sender, attendees or [recipient], now, self.tzid,
-                                  whole_meeting=whole), "CANCEL"
-        return invites.request(invitation, sender, self.attendees(record), now, self.tzid), "REQUEST"
-
-    def title(self, record: MeetingRecord, language: str) -> str:
-        body = self.catalogue.bodies[record.body]
-        title = f"{body.name.get(language)} {record.start.year}"
-        member = self.catalogue.member_of(record.group) if record.group else None
-        return f"{title}, {member.name.get(language)}" if member else title
-
-    def _description(self, record: MeetingRecord, body: Body, language: str) -> str:
-        names = Renderer(self.catalogue, language).name
-        conveners = ", ".join(names(c) for c in body.convener_ids)
-        return f"{self.title(record, language)}\n{conveners}"
-
-    def _context(self, record: MeetingRecord, body: Body, recipient: Recipient, sender: Recipient,
-                 kind: str) -> dict[str, Any]:
-        language = recipient.language
-        names = Renderer(self.catalogue, language).name
-        chain: dict[str, datetime] = {a.kind: a.due for a in action_chain(record.start, body.lead_times, self.calendar, self.tz)}
-        context = self._blank_context(recipient, sender)
-        start, end = record.start.astimezone(self.tz), record.end.astimezone(self.tz)
-        context.update(
-            body={"id": body.id, "name": body.name.get(language)},
-            meeting={
-                "uid": record.uid, "title": self.title(record, language),
-                "date": format_date(start.date(), language),
-                "start_time": _clock(start, language), "end_time": _clock(end, language),
-                "mode": _MODES[body.shape.mode][language],
-                "location": body.shape.location.get(language) if body.shape.location else None,
-                "online_url": body.shape.online_url, "sequence": record.sequence,
-            },
-            conveners=[names(c) for c in body.convener_ids],
-            organisations=[names(o) for o in self.catalogue.participants(body, record.group)],
-            action={"kind": kind, **self._dates(kind, chain, start.date(), language)},
-            reason=record.reason if record.status == "cancelled" else None,
-            previous=self._previous(record, language) if kind == "update" else None,
-        )
-        return context
-
-    def _dates(self, kind: str, chain: Mapping[str, datetime], day: date, language: str) -> dict[str, Any]:
-        def fmt(moment: datetime | date | None) -> str | None:
-            if moment is None:
-                return None
-            return format_date(moment.date() if isinstance(moment, datetime) else moment, language)
-
-        reply_by = {
-            "request_items": chain.get("invite"),
-            "agenda": chain.get("agenda"),
-            "minutes": chain["minutes"] + timedelta(days=7) if "minutes" in chain else None,
-        }.get(kind)
-        return {"reply_by": fmt(reply_by), "next_step_date": fmt(chain.get("request_items")),
-                "invite_date": fmt(chain.get("invite"))}
-
-    def _previous(self, record: MeetingRecord, language: str) -> dict[str, str] | None:
-        if record.previous is None:
-            return None
-        before = record.previous.astimezone(self.tz)
-        return {"date": format_date(before.date(), language), "start_time": _clock(before, language)}
-
-    def _blank_context(self, recipient: Recipient, sender: Recipient) -> dict[str, Any]:
-        coordinator = self.contacts.coordinator
-        return {
-            # Greet people by name; a shared mailbox is "Hyvä vastaanottaja", not "Hyvä Laukaan kunta".
-            "recipient": {"name": recipient.name if recipient.person else "",
-                          "email": recipient.email, "language": recipient.language},
-            "sender": {"name": sender.name, "email": sender.email},
-            "coordinator": {"name": coordinator.name, "email": coordinator.email},
-            "body": {"id": "", "name": ""},
-            "meeting": {"uid": "", "title": "", "date": "", "start_time": "", "end_time": "",
-                        "mode": "", "location": None, "online_url": None, "sequence": 0},
-            "conveners": [], "organisations": [],
-            "action": {"kind": "alert", "reply_by": None, "next_step_date": None, "invite_date": None},
-            "previous": None, "reason": None, "problem": None,
-        }
-
-
-def _clock(moment: datetime, language: str) -> str:
-    return f"{moment:%H:%M}" if language == "en" else f"{moment:%H.%M}"
-

@@ -1,0 +1,185 @@
+"""Messages for the outbox rows: the template context in the recipient's language, the
+iTIP calendar part, the alert to the coordinator, and the calendar item an event backend
+creates. No I/O but reading templates."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from . import invites
+from .actions import action_chain
+from .audience import Audience
+from .contacts import Contacts, Recipient, is_valid_address
+from .delivery import DeliveryRejected
+from .delivery.events import CalendarEvent, Person
+from .export import Renderer
+from .messages import Templates, build_email
+from .model import Body, Catalogue
+from .planner import PlanProblem
+from .store import MeetingRecord, OutboxRow
+from .texts import format_date, render
+from .workdays import WorkCalendar
+
+CALENDAR_KINDS = ("invite", "update", "cancel")
+_MODES = {
+    "remote": {"fi": "etäkokous", "sv": "distansmöte", "en": "remote meeting"},
+    "in-person": {"fi": "lähikokous", "sv": "närmöte", "en": "in-person meeting"},
+    "hybrid": {"fi": "hybridikokous", "sv": "hybridmöte", "en": "hybrid meeting"},
+}
+
+
+@dataclass(frozen=True)
+class Composer:
+    catalogue: Catalogue
+    contacts: Contacts
+    templates: Templates
+    calendar: WorkCalendar
+    tz: ZoneInfo
+    tzid: str
+    uid_domain: str
+    audience: Audience
+
+    def event(self, record: MeetingRecord, body: Body, organizer: Recipient) -> CalendarEvent:
+        """The meeting as a calendar item for an event backend (Graph, EWS)."""
+        language = organizer.language
+        attendees = self.audience.attendees(record)
+        context = self._context(record, body, organizer, organizer, "invite")
+        return CalendarEvent(
+            uid=record.uid, sequence=record.sequence,
+            organizer=Person(organizer.email, organizer.name),
+            attendees=tuple(Person(a.email, a.name) for a in attendees),
+            start=record.start, end=record.end, subject=self.title(record, language),
+            body_html=self.templates.render("invite", language, context).html,
+            location=body.shape.location.get(language) if body.shape.location else None,
+            online_url=body.shape.online_url,
+        )
+
+    def message(self, row: OutboxRow, record: MeetingRecord | None, now: datetime,
+                problem: PlanProblem | None = None) -> EmailMessage:
+        """The e-mail for one outbox row (an alert when there is no meeting record)."""
+        recipient = self.audience.recipient(row.recipient)
+        if record is None:  # an alert to the coordinator
+            return self._alert(row, recipient, now, problem)
+        body = self.catalogue.bodies[record.body]
+        sender = self.audience.organizer(body) or self.contacts.coordinator
+        if not is_valid_address(sender.email):
+            raise DeliveryRejected(f"invalid sender address {sender.email!r} (the convener's mailbox)")
+        context = self._context(record, body, recipient, sender, row.kind)
+        rendered = self.templates.render(row.kind, recipient.language, context)
+        calendar, method = None, None
+        if row.kind in CALENDAR_KINDS:
+            calendar, method = self._calendar(record, body, sender, recipient, row.kind, now)
+        return build_email(sender=sender, recipient=recipient, rendered=rendered, key=row.key,
+                           domain=self.uid_domain, date=now, calendar=calendar, method=method)
+
+    def _alert(self, row: OutboxRow, recipient: Recipient, now: datetime,
+               problem: PlanProblem | None) -> EmailMessage:
+        body_id = row.meeting_uid.split(":")[1]
+        body = self.catalogue.bodies.get(body_id)
+        names = Renderer(self.catalogue, recipient.language).name
+        text = render(problem.key, problem.params, recipient.language, names) if problem else row.key
+        context = self._blank_context(recipient, self.contacts.coordinator)
+        context.update(body={"id": body_id, "name": body.name.get(recipient.language) if body else body_id},
+                       problem=text)
+        rendered = self.templates.render("alert", recipient.language, context)
+        return build_email(sender=self.contacts.coordinator, recipient=recipient, rendered=rendered,
+                           key=row.key, domain=self.uid_domain, date=now)
+
+    def _calendar(self, record: MeetingRecord, body: Body, sender: Recipient, recipient: Recipient,
+                  kind: str, now: datetime) -> tuple[bytes, str]:
+        language = recipient.language
+        invitation = invites.Invitation(
+            uid=record.uid, sequence=record.sequence, start=record.start, end=record.end,
+            summary=self.title(record, language),
+            description=self._description(record, body, language),
+            location=body.shape.location.get(language) if body.shape.location else None,
+            url=body.shape.online_url,
+        )
+        if kind == "cancel":
+            whole = record.status == "cancelled"
+            attendees = self.audience.attendees(record) if whole else [recipient]
+            return invites.cancel(invitation, sender, attendees or [recipient], now, self.tzid,
+                                  whole_meeting=whole), "CANCEL"
+        return invites.request(invitation, sender, self.audience.attendees(record), now, self.tzid), "REQUEST"
+
+    def title(self, record: MeetingRecord, language: str) -> str:
+        body = self.catalogue.bodies[record.body]
+        title = f"{body.name.get(language)} {record.start.year}"
+        member = self.catalogue.member_of(record.group) if record.group else None
+        return f"{title}, {member.name.get(language)}" if member else title
+
+    def _description(self, record: MeetingRecord, body: Body, language: str) -> str:
+        names = Renderer(self.catalogue, language).name
+        conveners = ", ".join(names(c) for c in body.convener_ids)
+        return f"{self.title(record, language)}\n{conveners}"
+
+    def _context(self, record: MeetingRecord, body: Body, recipient: Recipient, sender: Recipient,
+                 kind: str) -> dict[str, Any]:
+        language = recipient.language
+        names = Renderer(self.catalogue, language).name
+        chain: dict[str, datetime] = {a.kind: a.due for a in action_chain(record.start, body.lead_times, self.calendar, self.tz)}
+        context = self._blank_context(recipient, sender)
+        start, end = record.start.astimezone(self.tz), record.end.astimezone(self.tz)
+        context.update(
+            body={"id": body.id, "name": body.name.get(language)},
+            meeting={
+                "uid": record.uid, "title": self.title(record, language),
+                "date": format_date(start.date(), language),
+                "start_time": _clock(start, language), "end_time": _clock(end, language),
+                "mode": _MODES[body.shape.mode][language],
+                "location": body.shape.location.get(language) if body.shape.location else None,
+                "online_url": body.shape.online_url, "sequence": record.sequence,
+            },
+            conveners=[names(c) for c in body.convener_ids],
+            organisations=[names(o) for o in self.catalogue.participants(body, record.group)],
+            action={"kind": kind, **self._dates(kind, chain, start.date(), language)},
+            reason=record.reason if record.status == "cancelled" else None,
+            previous=self._previous(record, language) if kind == "update" else None,
+        )
+        return context
+
+    def _dates(self, kind: str, chain: Mapping[str, datetime], day: date, language: str) -> dict[str, Any]:
+        def fmt(moment: datetime | date | None) -> str | None:
+            if moment is None:
+                return None
+            return format_date(moment.date() if isinstance(moment, datetime) else moment, language)
+
+        reply_by = {
+            "request_items": chain.get("invite"),
+            "agenda": chain.get("agenda"),
+            "minutes": chain["minutes"] + timedelta(days=7) if "minutes" in chain else None,
+        }.get(kind)
+        return {"reply_by": fmt(reply_by), "next_step_date": fmt(chain.get("request_items")),
+                "invite_date": fmt(chain.get("invite"))}
+
+    def _previous(self, record: MeetingRecord, language: str) -> dict[str, str] | None:
+        if record.previous is None:
+            return None
+        before = record.previous.astimezone(self.tz)
+        return {"date": format_date(before.date(), language), "start_time": _clock(before, language)}
+
+    def _blank_context(self, recipient: Recipient, sender: Recipient) -> dict[str, Any]:
+        coordinator = self.contacts.coordinator
+        return {
+            # Greet people by name; a shared mailbox is "Hyvä vastaanottaja", not "Hyvä Laukaan kunta".
+            "recipient": {"name": recipient.name if recipient.person else "",
+                          "email": recipient.email, "language": recipient.language},
+            "sender": {"name": sender.name, "email": sender.email},
+            "coordinator": {"name": coordinator.name, "email": coordinator.email},
+            "body": {"id": "", "name": ""},
+            "meeting": {"uid": "", "title": "", "date": "", "start_time": "", "end_time": "",
+                        "mode": "", "location": None, "online_url": None, "sequence": 0},
+            "conveners": [], "organisations": [],
+            "action": {"kind": "alert", "reply_by": None, "next_step_date": None, "invite_date": None},
+            "previous": None, "reason": None, "problem": None,
+        }
+
+
+def _clock(moment: datetime, language: str) -> str:
+    return f"{moment:%H:%M}" if language == "en" else f"{moment:%H.%M}"
+
