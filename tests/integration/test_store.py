@@ -1,0 +1,75 @@
+"""The store on both engines it supports: SQLite (the embedded default) and the machine's
+PostgreSQL (127.0.0.1:5432, database ``test``), each test in a schema of its own."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from scheduler.store import MeetingRecord, OutboxRow, Store
+from tests.conftest import HELSINKI
+
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[Store]:
+    if request.param == "sqlite":
+        yield Store(f"sqlite:///{tmp_path}/state.db", HELSINKI)
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield Store(f"{POSTGRES}?options=-csearch_path%3D{schema}", HELSINKI)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def record(**changes: object) -> MeetingRecord:
+    values: dict[str, object] = {
+        "uid": "kuntakokous-2027-1@yhdyspinta", "body": "kuntakokous", "group": None,
+        "start": datetime(2027, 3, 30, 12, tzinfo=HELSINKI), "end": datetime(2027, 3, 30, 16, tzinfo=HELSINKI),
+        "status": "planned",
+    }
+    values.update(changes)
+    return MeetingRecord(**values)  # type: ignore[arg-type]
+
+
+def test_a_meeting_round_trips_with_its_zone(store: Store) -> None:
+    saved = record(sequence=2, invited=("b@x.example", "a@x.example"), channel="ews", remote_id="AAMk",
+                   responses=(("a@x.example", "accepted"),),
+                   previous=datetime(2027, 3, 23, 12, tzinfo=HELSINKI))
+    store.save_meeting(saved)
+    got = store.meeting(saved.uid)
+    assert got is not None
+    assert got.start == saved.start and got.start.utcoffset() == timedelta(hours=3)
+    assert got.invited == ("a@x.example", "b@x.example")
+    assert (got.sequence, got.channel, got.remote_id, got.responses, got.previous) == (
+        2, "ews", "AAMk", (("a@x.example", "accepted"),), saved.previous)
+    store.save_meeting(record(status="cancelled", sequence=3))
+    again = store.meeting(saved.uid)
+    assert again is not None and (again.status, again.sequence) == ("cancelled", 3)
+    assert len(store.all_meetings()) == 1
+
+
+def test_the_outbox_key_is_unique_and_pending_rows_come_in_due_order(store: Store) -> None:
+    due = datetime(2027, 3, 1, 7, tzinfo=UTC)
+    late = OutboxRow("m|remind|a@x|", "m", "remind", "a@x", 0, due + timedelta(days=1))
+    early = OutboxRow("m|invite|a@x|0", "m", "invite", "a@x", 0, due)
+    assert store.enqueue(late) and store.enqueue(early)
+    assert not store.enqueue(early)  # the same key again: nothing added
+    assert [r.key for r in store.pending(due + timedelta(days=2))] == [early.key, late.key]
+    assert [r.key for r in store.pending(due)] == [early.key]
+    store.mark(early, "sent", remote_id="x", at=due)
+    failed = store.mark(late, "failed", error="invalid address")
+    assert failed.attempts == 1
+    assert store.counts() == {"sent": 1, "failed": 1}
+    assert store.failures() == [("m", "a@x", "invalid address")]
