@@ -73,7 +73,7 @@ class Context:
         contacts = load_contacts(Path(settings.messages.contacts), self.catalogue)
         backend = settings.delivery.backend
         section = {"smtp": settings.smtp.model_dump(), "ews": settings.ews.model_dump(),
-                   "graph": dict(settings.graph)}.get(backend)
+                   "graph": settings.graph.model_dump()}.get(backend)
         mailer = delivery.load(backend, maildir=maildir, options=section)
         return Pipeline(self.catalogue, contacts, Templates(Path(settings.messages.templates)),
                         self.work_calendar(), settings.planning.tz, Store(database_url, settings.planning.tz), mailer,

@@ -64,6 +64,20 @@ class Smtp(Frozen):
     timeout: Annotated[float, Field(gt=0, le=600)] = 30.0
 
 
+class Graph(Frozen):
+    tenant_id: str = ""
+    client_id: str = ""
+    client_secret_file: str = ""  # one of these three holds the credential, never the config
+    certificate_file: str = ""
+    token_file: str = ""  # a bearer token issued by an external broker
+    base_url: str = "https://graph.microsoft.com/v1.0"  # national clouds differ
+    authority_host: str = "login.microsoftonline.com"
+    timeout: Annotated[float, Field(gt=0, le=600)] = 30.0
+    max_in_flight: Annotated[int, Field(ge=1, le=4)] = 4  # Exchange: 4 concurrent per mailbox
+    max_retries: Annotated[int, Field(ge=0, le=10)] = 3
+    retry_delay: Annotated[float, Field(ge=0, le=120)] = 3.0
+
+
 class Ews(Frozen):
     service_endpoint: str = ""  # https://mail.example.fi/EWS/Exchange.asmx: no autodiscover
     auth: Literal["oauth2", "ntlm", "basic"] = "oauth2"
@@ -93,7 +107,7 @@ class Settings(Frozen):
     # Sections of the configuration contract used by later stages (the other backends);
     # kept as plain tables until their code validates them.
     smtp: Smtp = Smtp()
-    graph: dict[str, Any] = {}
+    graph: Graph = Graph()
     ews: Ews = Ews()
     mailboxes: dict[str, Any] = {}
 

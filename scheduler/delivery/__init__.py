@@ -59,6 +59,10 @@ def load(name: str, *, maildir: Path, options: dict[str, Any] | None = None) -> 
             from .ews import EwsMailer
 
             return EwsMailer(**(options or {}))
+        if name == "graph":
+            from .graph import GraphMailer
+
+            return GraphMailer(**(options or {}))
     except ImportError as exc:
         raise UserError(f"[delivery] backend = {name!r} needs its extra: "
                         f"pip install 'yhdyspinta[{name}]' ({exc.name} is missing)") from None

@@ -14,6 +14,7 @@ import pytest
 from scheduler.catalogue import load_catalogue
 from scheduler.contacts import load_contacts
 from scheduler.delivery.ews import EwsMailer
+from scheduler.delivery.graph import GraphMailer
 from scheduler.delivery.maildir import MaildirMailer
 from scheduler.messages import Templates
 from scheduler.pipeline import Pipeline
@@ -22,6 +23,9 @@ from scheduler.store import Store
 from scheduler.workdays import WorkCalendar
 from tests.conftest import HELSINKI, ROOT
 from tests.contract.ews_server import EwsServer
+from tests.contract.graph_server import running
+from tests.contract.test_graph import TOKEN as GRAPH_TOKEN
+from tests.contract.test_graph import FakeCredential
 from tests.integration.conftest import BROKEN, contacts_yaml
 
 CATALOGUE = load_catalogue(ROOT / "bodies")
@@ -121,3 +125,35 @@ def test_one_channel_per_meeting(server: EwsServer, tmp_path: Path) -> None:
     assert report.sent == 0
     assert any("one channel per meeting" in line for line in report.failed)
     assert len(server.calendar(CONVENER)) == 1
+
+
+def test_graph_creates_moves_and_cancels_the_meeting_once(tmp_path: Path) -> None:
+    with running(token=GRAPH_TOKEN) as server:
+        mailer = GraphMailer(base_url=server.base_url, credential=FakeCredential(), timeout=5,
+                             retry_delay=0.05)
+        try:
+            flow = pipeline(tmp_path, mailer)
+            flow.sync(kuntakokous_plan(), datetime(2027, 1, 1, tzinfo=UTC))
+            record = flow.store.meeting(UID)
+            assert record is not None
+            now = record.start - timedelta(days=14)
+            flow.enqueue(now, since=datetime(2026, 12, 1, tzinfo=UTC), now=now)
+            flow.deliver(now, clock=lambda row: now)
+            [event] = server.events[CONVENER].values()
+            assert len(event["attendees"]) == 22
+            flow.enqueue(now, since=datetime(2026, 12, 1, tzinfo=UTC), now=now)
+            assert flow.deliver(now, clock=lambda row: now).sent == 0
+
+            flow.move(UID, record.start + timedelta(days=7), now)
+            flow.deliver(now, clock=lambda row: now)
+            [moved] = server.events[CONVENER].values()
+            assert moved["id"] == event["id"]
+            assert moved["start"]["dateTime"].startswith(
+                (record.start + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M"))
+
+            flow.cancel(UID, "Päällekkäinen tilaisuus", now)
+            flow.deliver(now, clock=lambda row: now)
+            assert server.events[CONVENER] == {}
+            assert len(server.cancelled[CONVENER]) == 1
+        finally:
+            mailer.close()
