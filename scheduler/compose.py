@@ -163,13 +163,18 @@ class Composer:
         before = record.previous.astimezone(self.tz)
         return {"date": format_date(before.date(), language), "start_time": _clock(before, language)}
 
+    def _sender_name(self, sender: Recipient, language: str) -> str:
+        """An organisation's mailbox signs with the organisation's name in the reader's language."""
+        org = self.catalogue.organisations.get(sender.organisation or "")
+        return org.name.get(language) if org and not sender.person else sender.name
+
     def _blank_context(self, recipient: Recipient, sender: Recipient) -> dict[str, Any]:
         coordinator = self.contacts.coordinator
         return {
             # Greet people by name; a shared mailbox is "Hyvä vastaanottaja", not "Hyvä Laukaan kunta".
             "recipient": {"name": recipient.name if recipient.person else "",
                           "email": recipient.email, "language": recipient.language},
-            "sender": {"name": sender.name, "email": sender.email},
+            "sender": {"name": self._sender_name(sender, recipient.language), "email": sender.email},
             "coordinator": {"name": coordinator.name, "email": coordinator.email},
             "body": {"id": "", "name": ""},
             "meeting": {"uid": "", "title": "", "date": "", "start_time": "", "end_time": "",
