@@ -64,8 +64,14 @@ class Context:
         tz = self.settings.planning.tz
         mailboxes = {org: box.email for org, box in pipeline.contacts.mailboxes.items()
                      if any(org in b.convener_ids for b in self.catalogue.bodies.values())}
-        found = ask(sorted(set(mailboxes.values())), datetime.combine(first, time(0), tzinfo=tz),
-                    datetime.combine(last, time(23, 59), tzinfo=tz))
+        try:
+            found = ask(sorted(set(mailboxes.values())), datetime.combine(first, time(0), tzinfo=tz),
+                        datetime.combine(last, time(23, 59), tzinfo=tz))
+        except (delivery.DeliveryRejected, delivery.DeliveryUnavailable) as exc:
+            # Planning goes on without them; what was communicated keeps its date anyway.
+            print(f"yhdyspinta: the conveners' calendars could not be read ({exc}); "
+                  "planning without them", file=sys.stderr)
+            return None
         return {org: found.get(email, []) for org, email in mailboxes.items()}
 
     def pipeline(self, database_url: str, maildir: Path) -> Pipeline:
