@@ -118,14 +118,24 @@ def _check_depth(text: str, name: str) -> None:
     if text.count("[") + text.count("{") < _MAX_DEPTH and len(text) < 64_000:
         return  # cannot nest that deep in flow style, and block style needs long lines
     depth = 0
-    for event in yaml.parse(text, Loader=_Loader):
-        if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > _MAX_DEPTH:
-                line = event.start_mark.line + 1 if event.start_mark else None
-                raise YamlProblems([Problem(name, f"nested deeper than {_MAX_DEPTH} levels", line)])
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > _MAX_DEPTH:
+                    line = event.start_mark.line + 1 if event.start_mark else None
+                    raise _too_deep(name, line)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.MarkedYAMLError as exc:
+        # PyYAML 6.0.4's scanner refuses deep flow nesting itself, ahead of the events
+        if "nesting depth" not in str(exc.problem):
+            raise
+        raise _too_deep(name, exc.problem_mark.line + 1 if exc.problem_mark else None) from None
+
+
+def _too_deep(name: str, line: int | None) -> YamlProblems:
+    return YamlProblems([Problem(name, f"nested deeper than {_MAX_DEPTH} levels", line)])
 
 
 def _decode(raw: bytes, name: str) -> str:
