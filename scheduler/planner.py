@@ -154,9 +154,10 @@ class _Planner:
         self.uid_domain = uid_domain
         self.calendars_busy: dict[str, dict[date, list[tuple[datetime, datetime]]]] = {}
         for org, intervals in calendars_busy.items():
+            by_day = self.calendars_busy.setdefault(org, {})
             for begin, end in intervals:
-                self.calendars_busy.setdefault(org, {}).setdefault(begin.astimezone(tz).date(), []).append(
-                    (begin, end))
+                for day in self._days_touched(begin, end):
+                    by_day.setdefault(day, []).append((begin, end))
         self.meetings: list[Meeting] = []
         self.by_body: dict[str, list[Meeting]] = {}
         self.problems: list[PlanProblem] = []
@@ -343,6 +344,15 @@ class _Planner:
             if why.key not in _UNREMARKABLE and len(rejected) < _MAX_EXPLAINED_REJECTIONS:
                 rejected.append(why)
         return False
+
+    def _days_touched(self, begin: datetime, end: datetime) -> Iterator[date]:
+        """Every local day of the window that [begin, end) touches: a week's absence is
+        busy on each of its days, not only the first."""
+        day = max(begin.astimezone(self.tz).date(), self.window.first)
+        last = min((end - timedelta(microseconds=1)).astimezone(self.tz).date(), self.window.last)
+        while day <= last:
+            yield day
+            day += timedelta(days=1)
 
     def _calendar_busy(self, body: Body, convener: str, day: date) -> bool:
         """Whether the convener's own calendar is busy during the meeting's hours that day."""

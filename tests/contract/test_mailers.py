@@ -1,6 +1,7 @@
-"""One contract every delivery backend passes (vdirsyncer's StorageTests pattern), run
+"""The message-level contract of the iMIP backends (vdirsyncer's StorageTests pattern), run
 against real local peers: a Maildir on disk and an aiosmtpd server on 127.0.0.1; then the
-SMTP faults a real server produces (421, 451, 550, a dropped connection, a refused login)."""
+SMTP faults a real server produces (421, 451, 550, a dropped connection, a refused login).
+The contract all four backends pass, through the pipeline, is test_delivery_contract.py."""
 
 from __future__ import annotations
 

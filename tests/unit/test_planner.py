@@ -312,3 +312,15 @@ def test_busy_slots_in_the_conveners_calendar_are_avoided() -> None:
     moved = plan_meetings(cat, WorkCalendar(), window, HELSINKI, calendars_busy={"a": [during]})
     assert moved.meetings[0].day != first.day
     assert any(r.key == "convener-calendar-busy" for r in moved.meetings[0].reasons)
+
+
+def test_a_busy_week_is_busy_on_every_day_of_it() -> None:
+    # An out-of-office from Monday morning to Friday evening blocks each day, not only Monday.
+    shape = {"weekdays": ["mon", "tue", "wed", "thu", "fri"], "start": "13:00", "duration": "PT2H"}
+    cat = make_catalogue([body("x", [per_year(min=1)], shape=shape)])
+    window = Window(date(2027, 3, 8), date(2027, 3, 19))
+    away = (datetime(2027, 3, 8, 8, tzinfo=HELSINKI), datetime(2027, 3, 12, 17, tzinfo=HELSINKI))
+    plan = plan_meetings(cat, WorkCalendar(), window, HELSINKI, calendars_busy={"a": [away]})
+    [meeting] = plan.meetings
+    assert meeting.day >= date(2027, 3, 15)
+    assert any(r.key == "convener-calendar-busy" for r in meeting.reasons)
