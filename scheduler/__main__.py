@@ -72,7 +72,11 @@ class Context:
             print(f"yhdyspinta: the conveners' calendars could not be read ({exc}); "
                   "planning without them", file=sys.stderr)
             return None
-        return {org: found.get(email, []) for org, email in mailboxes.items()}
+        unread = sorted(org for org, email in mailboxes.items() if email not in found)
+        if unread:  # a backend leaves out a mailbox it may not read: say so, don't call it free
+            print(f"yhdyspinta: the calendars of {', '.join(unread)} could not be read; "
+                  "their meetings are planned without them", file=sys.stderr)
+        return {org: found[email] for org, email in mailboxes.items() if email in found}
 
     def pipeline(self, database_url: str, maildir: Path) -> Pipeline:
         settings = self.settings
@@ -83,7 +87,8 @@ class Context:
         mailer = delivery.load(backend, maildir=maildir, options=section)
         return Pipeline(self.catalogue, contacts, Templates(Path(settings.messages.templates)),
                         self.work_calendar(), settings.planning.tz, Store(database_url, settings.planning.tz), mailer,
-                        settings.planning.uid_domain, settings.planning.timezone)
+                        settings.planning.uid_domain, settings.planning.timezone,
+                        workers=settings.delivery.workers)
 
     def plan(self, first: date, last: date, pipeline: Pipeline | None = None) -> Plan:
         planning = self.settings.planning
@@ -197,7 +202,12 @@ def run_plan(ctx: Context, args: argparse.Namespace) -> int:
         raise UserError(f"--to {last} is before --from {first}")
     if (last - first).days > MAX_WINDOW_DAYS:
         raise UserError(f"--from {first} --to {last} spans more than {MAX_WINDOW_DAYS // 365} years")
-    plan = ctx.plan(first, last)
+    pipeline = _calendar_pipeline(ctx)
+    try:
+        plan = ctx.plan(first, last, pipeline)
+    finally:
+        if pipeline is not None:
+            pipeline.mailer.close()
     renderer = Renderer(ctx.catalogue, ctx.language)
     if args.format == "json":
         print(json.dumps(plan_json(plan, renderer), ensure_ascii=False, indent=1))
@@ -211,6 +221,16 @@ def run_plan(ctx: Context, args: argparse.Namespace) -> int:
     for problem in errors:
         print(f"error: {problem.body}: {renderer.problem(problem)}", file=sys.stderr)
     return 2 if errors else 0
+
+
+def _calendar_pipeline(ctx: Context) -> Pipeline | None:
+    """For ``plan`` with ``[planning] freebusy``: the event backend, so the conveners' own
+    calendars are read as ``dispatch`` reads them; an in-memory store, as planning records
+    nothing."""
+    settings = ctx.settings
+    if not settings.planning.freebusy or settings.delivery.backend not in ("graph", "ews"):
+        return None
+    return ctx.pipeline("sqlite://", Path(settings.delivery.maildir))
 
 
 def _term_end(ctx: Context, day: date) -> date:

@@ -5,14 +5,20 @@ Idempotent by construction: every message has a unique outbox key (meeting, acti
 recipient and, for calendar messages, SEQUENCE), so running any step twice sends nothing
 twice. Once a meeting has been communicated, the store decides its time, not the plan;
 only ``move`` changes it, raising SEQUENCE and sending updates (RFC 5546 3.2.2).
+
+Delivery may run its network calls in several threads (``[delivery] workers``); the store
+stays on the calling thread, which checks, composes and records every row.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,8 +27,8 @@ from .actions import action_chain
 from .audience import Audience
 from .compose import CALENDAR_KINDS, Composer
 from .contacts import Contacts, is_valid_address
-from .delivery import DeliveryRejected, DeliveryUnavailable, Mailer
-from .delivery.events import Person
+from .delivery import DeliveryRejected, DeliveryUnavailable, Mailer, Receipt
+from .delivery.events import CalendarEvent, Person
 from .errors import UserError
 from .export import Renderer, write_ics
 from .messages import Templates
@@ -33,6 +39,7 @@ from .workdays import WorkCalendar
 
 EVERYONE = "*"  # the recipient of an event backend's calendar row: the whole attendee list
 MAX_ATTEMPTS = 5
+MAX_WORKERS = 64
 
 
 @dataclass
@@ -46,6 +53,54 @@ class Report:
     skipped: int = 0
 
 
+_Outcome = Receipt | DeliveryRejected | DeliveryUnavailable
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One row checked and composed, waiting for its network call (the only part a worker
+    thread runs); ``event`` is set for the calendar rows of event backends."""
+
+    row: OutboxRow
+    now: datetime
+    record: MeetingRecord | None
+    call: Callable[[], Receipt]
+    event: CalendarEvent | None = None
+
+
+def _call(job: _Job) -> _Outcome:
+    """The network call: a refusal is an outcome to record, anything else a bug to raise."""
+    try:
+        return job.call()
+    except (DeliveryRejected, DeliveryUnavailable) as exc:
+        return exc
+
+
+def _lanes(rows: list[OutboxRow]) -> deque[deque[int]]:
+    """Row indexes grouped by meeting and recipient, each group in the store's order: a
+    recipient's invite -> update -> cancel, or a meeting's EVERYONE rows, in one lane."""
+    lanes: dict[tuple[str, str], deque[int]] = {}
+    for index, row in enumerate(rows):
+        lanes.setdefault((row.meeting_uid, row.recipient), deque()).append(index)
+    return deque(lanes.values())
+
+
+def _noted(error: BaseException, others: list[BaseException]) -> BaseException:
+    for other in others:
+        error.add_note(f"in the same run also: {type(other).__name__}: {other}")
+    return error
+
+
+def _merged(parts: list[Report]) -> Report:
+    report = Report()
+    for part in parts:
+        report.sent += part.sent
+        report.skipped += part.skipped
+        report.failed += part.failed
+        report.retry += part.retry
+    return report
+
+
 @dataclass
 class Pipeline:
     catalogue: Catalogue
@@ -57,8 +112,11 @@ class Pipeline:
     mailer: Mailer
     uid_domain: str
     tzid: str = "Europe/Helsinki"
+    workers: int = 1  # threads making delivery calls; 1 sends one row after another
 
     def __post_init__(self) -> None:
+        if not 1 <= self.workers <= MAX_WORKERS:
+            raise ValueError(f"workers must be 1 to {MAX_WORKERS}, got {self.workers}")
         self.audience = Audience(self.catalogue, self.contacts)
         self.composer = Composer(self.catalogue, self.contacts, self.templates, self.calendar,
                                  self.tz, self.tzid, self.uid_domain, self.audience)
@@ -238,93 +296,178 @@ class Pipeline:
     def deliver(self, until: datetime, clock: Callable[[OutboxRow], datetime],
                 progress: Callable[[int, int], None] | None = None, only: str | None = None) -> Report:
         """Send every pending row due by ``until`` (of meeting ``only``, if given); failures
-        are recorded with their reason, transient ones retried on the next run."""
-        report = Report()
+        are recorded with their reason, transient ones retried on the next run.
+
+        With ``workers`` > 1 the network calls run in that many threads, in lanes: the rows
+        of one meeting and recipient (a meeting's EVERYONE rows form one lane) go one after
+        another, in the store's order, so an update follows its invitation and sees the
+        remote id the creation stored. The store is touched by this thread only.
+        """
         rows = [r for r in self.store.pending(until) if only is None or r.meeting_uid == only]
+        done = 0
+
+        def tick() -> None:
+            nonlocal done
+            done += 1
+            if progress:
+                progress(done, len(rows))
+
         try:
-            for done, row in enumerate(rows, start=1):
-                self._deliver_one(row, clock(row), report)
-                if progress:
-                    progress(done, len(rows))
+            if self.workers == 1:
+                return self._deliver_in_turn(rows, clock, tick)
+            return _merged(self._deliver_in_lanes(rows, clock, tick))
         finally:
             self.mailer.close()
+
+    def _deliver_in_turn(self, rows: list[OutboxRow], clock: Callable[[OutboxRow], datetime],
+                         tick: Callable[[], None]) -> Report:
+        """One row after another on this thread: ``workers = 1``."""
+        report = Report()
+        for row in rows:
+            job = self._prepare(row, clock(row), report)
+            if job is not None:
+                self._settle(job, _call(job), report)
+            tick()
         return report
 
-    def _deliver_one(self, row: OutboxRow, now: datetime, report: Report) -> None:
+    def _deliver_in_lanes(self, rows: list[OutboxRow], clock: Callable[[OutboxRow], datetime],
+                          tick: Callable[[], None]) -> list[Report]:
+        """Each lane's rows in turn, up to ``workers`` lanes at once; one report per row, so
+        the merged report keeps the store's order whatever order the calls finish in."""
+        parts = [Report() for _ in rows]
+        ready = _lanes(rows)
+        running: dict[Future[_Outcome], tuple[_Job, int, deque[int]]] = {}
+        broken: list[BaseException] = []
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="yhdyspinta-deliver") as pool:
+            try:
+                while ready or running:
+                    while ready and len(running) < self.workers and not broken:
+                        lane = ready.popleft()
+                        index = lane.popleft()
+                        job = self._prepare(rows[index], clock(rows[index]), parts[index])
+                        if job is None:  # settled here (skipped, refused): the lane goes on
+                            tick()
+                            if lane:
+                                ready.appendleft(lane)
+                            continue
+                        running[pool.submit(_call, job)] = (job, index, lane)
+                    if not running:
+                        break
+                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        job, index, lane = running.pop(future)
+                        self._collect(future, job, parts[index], broken)
+                        tick()
+                        if lane:
+                            ready.append(lane)
+            except BaseException as exc:
+                # Calls already under way may have delivered: record them before giving up,
+                # or the next run would send them a second time.
+                self._drain(running, parts, broken)
+                _noted(exc, broken)
+                raise
+        if broken:
+            raise _noted(broken[0], broken[1:])
+        return parts
+
+    def _collect(self, future: Future[_Outcome], job: _Job, report: Report,
+                 broken: list[BaseException]) -> None:
+        """Record one finished call. Anything but a refusal is a bug: like a one-at-a-time
+        run, the row stays pending (whether it went is unknown), no new row starts, and the
+        error is raised once the calls under way have been recorded."""
+        try:
+            outcome = future.result()
+        except BaseException as exc:  # noqa: BLE001 - raised again once the others are recorded
+            exc.add_note(f"while delivering {self._describe(job.row, 'left pending')}")
+            broken.append(exc)
+            return
+        self._settle(job, outcome, report)
+
+    def _drain(self, running: dict[Future[_Outcome], tuple[_Job, int, deque[int]]],
+               parts: list[Report], broken: list[BaseException]) -> None:
+        wait(running)
+        for future, (job, index, _) in running.items():
+            self._collect(future, job, parts[index], broken)
+        running.clear()
+
+    def _prepare(self, row: OutboxRow, now: datetime, report: Report) -> _Job | None:
+        """The checks and the composing, on the store's thread: the network call still to
+        make, or ``None`` when the row was settled here (skipped, or failed before sending)."""
         record = self.store.meeting(row.meeting_uid)
         gone = row.kind == "alert" and row.meeting_uid not in self._alerts  # problem since solved
         if gone or row.kind != "alert" and (record is None or self._stale(record, row)):
             self.store.mark(row, "skipped", error="the meeting was cancelled or changed")
             report.skipped += 1
-            return
+            return None
         if record is not None and record.channel and record.channel != self.mailer.name \
                 and row.kind in CALENDAR_KINDS:
             why = (f"this meeting went out through {record.channel!r}; its updates must too "
                    f"(one channel per meeting), but the backend is now {self.mailer.name!r}")
-            self.store.mark(row, "failed", error=why)
-            report.failed.append(self._describe(row, why))
-            return
+            self._refused(row, DeliveryRejected(why), report)
+            return None
         if row.recipient == EVERYONE and record is not None:
-            self._deliver_event(row, record, now, report)
-            return
+            return self._prepare_event(row, record, now, report)
         if not is_valid_address(row.recipient):
-            self.store.mark(row, "failed", error="invalid address")
-            report.failed.append(self._describe(row, "invalid address"))
-            return
+            self._refused(row, DeliveryRejected("invalid address"), report)
+            return None
         try:
             message = self.composer.message(row, record, now, self._alerts.get(row.meeting_uid))
-            receipt = self.mailer.send(message, row.key)
-        except DeliveryRejected as exc:
-            self.store.mark(row, "failed", error=str(exc))
-            report.failed.append(self._describe(row, str(exc)))
-            return
-        except DeliveryUnavailable as exc:
-            state = "failed" if row.attempts + 1 >= MAX_ATTEMPTS else "pending"
-            self.store.mark(row, state, error=str(exc))
-            (report.failed if state == "failed" else report.retry).append(self._describe(row, str(exc)))
-            return
-        self.store.mark(row, "sent", remote_id=receipt.remote_id, at=now)
-        report.sent += 1
-        if record is not None and row.kind in ("invite", "update"):
-            fresh = self.store.meeting(record.uid) or record
-            self.store.save_meeting(replace(fresh, invited=tuple(sorted({*fresh.invited, row.recipient})),
-                                            channel=fresh.channel or self.mailer.name))
+        except (DeliveryRejected, DeliveryUnavailable) as exc:
+            self._refused(row, exc, report)
+            return None
+        # A retried row may have gone the first time (an answer lost): the backend looks.
+        send = partial(self.mailer.send, message, row.key, again=True) if row.attempts \
+            else partial(self.mailer.send, message, row.key)
+        return _Job(row, now, record, send)
 
-    def _deliver_event(self, row: OutboxRow, record: MeetingRecord, now: datetime, report: Report) -> None:
+    def _prepare_event(self, row: OutboxRow, record: MeetingRecord, now: datetime,
+                       report: Report) -> _Job | None:
         """A calendar row of an event backend: create, update or cancel the meeting itself."""
         mailer: Any = self.mailer
         body = self.catalogue.bodies[record.body]
         organizer = self.audience.organizer(body)
         if organizer is None or not is_valid_address(organizer.email):
             why = "no valid convener mailbox to create the meeting in"
-            self.store.mark(row, "failed", error=why)
-            report.failed.append(self._describe(row, why))
-            return
+            self._refused(row, DeliveryRejected(why), report)
+            return None
         event = self.composer.event(record, body, organizer)
-        try:
-            if row.kind == "invite" and not record.remote_id:
-                receipt = mailer.create_event(event, row.key)
-            elif row.kind == "cancel":
-                receipt = mailer.cancel_event(record.remote_id, event, record.reason or "", row.key)
-            else:
-                receipt = mailer.update_event(record.remote_id, event, row.key)
-        except DeliveryRejected as exc:
-            self.store.mark(row, "failed", error=str(exc))
-            report.failed.append(self._describe(row, str(exc)))
+        if row.kind == "invite" and not record.remote_id:
+            call = partial(mailer.create_event, event, row.key)
+        elif row.kind == "cancel":
+            call = partial(mailer.cancel_event, record.remote_id, event, record.reason or "", row.key)
+        else:
+            call = partial(mailer.update_event, record.remote_id, event, row.key)
+        return _Job(row, now, record, call, event)
+
+    def _settle(self, job: _Job, outcome: _Outcome, report: Report) -> None:
+        """Record what the call did; for calendar rows, who now holds the invitation and on
+        which channel (and, for event backends, the event's remote id)."""
+        row, record = job.row, job.record
+        if isinstance(outcome, Exception):
+            self._refused(row, outcome, report)
             return
-        except DeliveryUnavailable as exc:
-            state = "failed" if row.attempts + 1 >= MAX_ATTEMPTS else "pending"
-            self.store.mark(row, state, error=str(exc))
-            (report.failed if state == "failed" else report.retry).append(self._describe(row, str(exc)))
-            return
-        self.store.mark(row, "sent", remote_id=receipt.remote_id, at=now)
+        self.store.mark(row, "sent", remote_id=outcome.remote_id, at=job.now)
         report.sent += 1
-        fresh = self.store.meeting(record.uid) or record
-        self.store.save_meeting(replace(
-            fresh, channel=fresh.channel or self.mailer.name,
-            remote_id=fresh.remote_id or receipt.remote_id,
-            invited=tuple(sorted(p.email for p in event.attendees)),
-        ))
+        if record is None:
+            return
+        fresh = self.store.meeting(record.uid) or record  # other lanes may have saved it since
+        if job.event is not None:
+            self.store.save_meeting(replace(
+                fresh, channel=fresh.channel or self.mailer.name,
+                remote_id=fresh.remote_id or outcome.remote_id,
+                invited=tuple(sorted(p.email for p in job.event.attendees)),
+            ))
+        elif row.kind in ("invite", "update"):
+            self.store.save_meeting(replace(fresh, invited=tuple(sorted({*fresh.invited, row.recipient})),
+                                            channel=fresh.channel or self.mailer.name))
+
+    def _refused(self, row: OutboxRow, exc: DeliveryRejected | DeliveryUnavailable,
+                 report: Report) -> None:
+        """A final refusal fails the row; a transient one leaves it pending for the next run,
+        until MAX_ATTEMPTS."""
+        final = isinstance(exc, DeliveryRejected) or row.attempts + 1 >= MAX_ATTEMPTS
+        self.store.mark(row, "failed" if final else "pending", error=str(exc))
+        (report.failed if final else report.retry).append(self._describe(row, str(exc)))
 
     @staticmethod
     def _stale(record: MeetingRecord, row: OutboxRow) -> bool:
@@ -332,7 +475,17 @@ class Pipeline:
             return False
         if record.status == "cancelled":
             return True
+        if row.kind == "invite" and not Pipeline._has_it(record, row.recipient):
+            # Never delivered (a retry was pending when the meeting moved): the invitation
+            # still goes, composed from the current time and SEQUENCE, or nobody tells them.
+            return False
         return row.kind in CALENDAR_KINDS and row.sequence < record.sequence
+
+    @staticmethod
+    def _has_it(record: MeetingRecord, recipient: str) -> bool:
+        """Whether ``recipient`` already holds the meeting: for an event backend ("*"),
+        whether the event exists in the convener's mailbox."""
+        return bool(record.remote_id) if recipient == EVERYONE else recipient in record.invited
 
     def _describe(self, row: OutboxRow, why: str) -> str:
         body = row.meeting_uid.split("-20")[0]

@@ -53,6 +53,9 @@ class Delivery(Frozen):
     backend: Literal["maildir", "smtp", "graph", "ews"] = "maildir"
     maildir: str = "var/outbox"
     feeds: str = "var/feeds"  # subscribable <body-id>.ics per body, rewritten on every run
+    # Threads making delivery calls at once: SMTP connections, Graph/EWS requests (Graph
+    # still keeps at most [graph] max_in_flight per mailbox). 1 sends one row after another.
+    workers: Annotated[int, Field(ge=1, le=64)] = 4
 
 
 class Smtp(Frozen):

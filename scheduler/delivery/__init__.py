@@ -33,9 +33,11 @@ class DeliveryUnavailable(Exception):
 class Mailer(Protocol):
     name: ClassVar[str]
 
-    def send(self, message: EmailMessage, key: str) -> Receipt:
+    def send(self, message: EmailMessage, key: str, *, again: bool = False) -> Receipt:
         """Deliver one message; ``key`` is its outbox key. Raise DeliveryRejected or
-        DeliveryUnavailable; anything else is a bug."""
+        DeliveryUnavailable; anything else is a bug. ``again``: an earlier attempt of this
+        row ended uncertain (a timeout after the request went); a backend that can look
+        (graph, ews: the sender's Sent Items) finds it there instead of sending twice."""
         ...
 
     def close(self) -> None:

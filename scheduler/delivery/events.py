@@ -50,8 +50,9 @@ class EventReceipt(Receipt):
 class EventMailer(Protocol):
     name: ClassVar[str]
 
-    def send(self, message: EmailMessage, key: str) -> Receipt:
-        """A plain message to its one recipient (Graph sendMail, EWS Message.send)."""
+    def send(self, message: EmailMessage, key: str, *, again: bool = False) -> Receipt:
+        """A plain message to its one recipient (Graph sendMail, EWS Message.send); for
+        ``again`` see ``Mailer.send``."""
         ...
 
     def create_event(self, event: CalendarEvent, key: str) -> EventReceipt:

@@ -1,7 +1,9 @@
 """The ``smtp`` backend: iMIP mail to any server, none / STARTTLS / TLS, with authentication.
 
-One connection is reused for a whole run. Every message has a single recipient, so a
-refused address fails only its own message. Replies follow RFC 5321 4.2.1: 4xx is
+Connections are reused for a whole run: a small pool, one connection for each thread
+sending at the same time (the pipeline's ``[delivery] workers``), so at most that many are
+open, and ``close()`` ends them all. Every message has a single recipient, so a refused
+address fails only its own message. Replies follow RFC 5321 4.2.1: 4xx is
 transient (kept and retried on a later run), 5xx is final and its code recorded. The
 envelope sender is the From address, the organiser (tech.md section 2). The password comes
 from ``password_file`` and never appears in an error or a log line.
@@ -12,6 +14,8 @@ from __future__ import annotations
 import contextlib
 import smtplib
 import ssl
+import threading
+from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from typing import ClassVar, Literal
@@ -38,18 +42,23 @@ class SmtpMailer:
         self.username, self.timeout = username, timeout
         self._password_file = password_file
         self._context = ssl_context or ssl.create_default_context()
-        self._connection: smtplib.SMTP | None = None
+        self._lock = threading.Lock()  # guards the two below; no network call is made under it
+        self._idle: list[_Slot] = []
+        self._generation = 0  # raised by close(): a connection opened before it is not reused
 
-    def send(self, message: EmailMessage, key: str) -> Receipt:
-        del key
+    def send(self, message: EmailMessage, key: str, *, again: bool = False) -> Receipt:
+        # SMTP cannot ask whether a message whose 250 was lost went (RFC 5321 6.1 accepts
+        # the rare duplicate); the stable Message-ID lets the reader's client drop it.
+        del key, again
         sender = message["From"].addresses[0].addr_spec
         recipients = [a.addr_spec for a in message["To"].addresses]
         for attempt in (1, 2):
-            connection = self._connect()
+            slot = self._take(fresh=attempt == 2)
+            keep = True
             try:
-                refused = connection.send_message(message, from_addr=sender, to_addrs=recipients)
+                refused = slot.connection.send_message(message, from_addr=sender, to_addrs=recipients)
             except smtplib.SMTPServerDisconnected:
-                self._connection = None
+                keep = False
                 if attempt == 2:
                     raise DeliveryUnavailable(f"{self.host}:{self.port} closed the connection") from None
                 continue  # a reused connection the server had dropped: once more, fresh
@@ -57,12 +66,15 @@ class SmtpMailer:
                 code, text = next(iter(exc.recipients.values()))
                 raise _by_code(code, text, "refused the recipient") from None
             except smtplib.SMTPResponseException as exc:
-                if exc.smtp_code == 421:  # RFC 5321 3.8: the server is closing the channel
-                    self._connection = None
+                # RFC 5321 3.8: after 421 the server closes the channel; any other reply leaves
+                # it usable (smtplib has sent RSET).
+                keep = exc.smtp_code != 421
                 raise _by_code(exc.smtp_code, exc.smtp_error, "refused the message") from None
             except OSError as exc:
-                self._connection = None
+                keep = False
                 raise DeliveryUnavailable(f"{self.host}:{self.port}: {exc.__class__.__name__}") from None
+            finally:
+                self._give_back(slot, keep)
             if refused:
                 code, text = next(iter(refused.values()))
                 raise _by_code(code, text, "refused the recipient")
@@ -70,14 +82,33 @@ class SmtpMailer:
         raise AssertionError("unreachable")
 
     def close(self) -> None:
-        if self._connection is not None:
-            with contextlib.suppress(smtplib.SMTPException, OSError):
-                self._connection.quit()
-            self._connection = None
+        """QUIT every idle connection; one still in use is closed when it is given back."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+            self._generation += 1
+        for slot in idle:
+            _quit(slot.connection)
+
+    def _take(self, fresh: bool) -> _Slot:
+        """An idle connection of this run, or a new one (opened outside the lock, so several
+        threads connect at once)."""
+        with self._lock:
+            if self._idle and not fresh:
+                return self._idle.pop()
+            generation = self._generation
+        return _Slot(self._connect(), generation)
+
+    def _give_back(self, slot: _Slot, keep: bool) -> None:
+        with self._lock:
+            if keep and slot.generation == self._generation:
+                self._idle.append(slot)
+                return
+        if keep:
+            _quit(slot.connection)
+        else:  # broken or closed by the server: no QUIT to send
+            slot.connection.close()
 
     def _connect(self) -> smtplib.SMTP:
-        if self._connection is not None:
-            return self._connection
         try:
             if self.security == "tls":
                 connection: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -100,7 +131,6 @@ class SmtpMailer:
         except (OSError, smtplib.SMTPException) as exc:
             raise DeliveryUnavailable(f"{self.host}:{self.port}: cannot connect "
                                       f"({exc.__class__.__name__})") from None
-        self._connection = connection
         return connection
 
     def _password(self) -> str:
@@ -110,6 +140,18 @@ class SmtpMailer:
             return Path(self._password_file).read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise DeliveryRejected(f"smtp: cannot read password_file ({exc.strerror})") from None
+
+
+@dataclass(frozen=True)
+class _Slot:
+    connection: smtplib.SMTP
+    generation: int
+
+
+def _quit(connection: smtplib.SMTP) -> None:
+    with contextlib.suppress(smtplib.SMTPException, OSError):
+        connection.quit()
+    connection.close()  # quit() leaves the socket open when the server did not answer
 
 
 def _by_code(code: int, text: bytes | str, what: str) -> DeliveryRejected | DeliveryUnavailable:

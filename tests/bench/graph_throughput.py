@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import multiprocessing
+import os
 import shlex
 import sys
 import time
@@ -72,6 +73,16 @@ class Result:
     peak: int
     cpu: float  # client process CPU seconds (all threads)
     failed: int  # DeliveryUnavailable: still 429 after max_retries
+    server_cpu: float = 0.0  # the Graph server process's CPU seconds over the same span
+    calls: tuple[float, ...] = ()  # seconds each create_event took, in the parallel cases
+
+    def call_ms(self, share: float) -> str:
+        """The ``share`` quantile of one create_event's duration, in ms (server work
+        included), or a dash for the serial case."""
+        if not self.calls:
+            return "—"
+        ordered = sorted(self.calls)
+        return f"{ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000:.0f}"
 
     @property
     def rate(self) -> float:
@@ -96,6 +107,8 @@ def serve(commands: Connection, latency: float) -> None:
             command = commands.recv()
             if command == "url":
                 commands.send(server.base_url)
+            elif command == "cpu":  # this process's CPU seconds, all its threads
+                commands.send(time.process_time())
             elif command == "stats":
                 commands.send((server.throttled, sum(len(v) for v in server.events.values()),
                                max(server.peak.values(), default=0)))
@@ -122,11 +135,16 @@ def parallel(case: str, args: argparse.Namespace, max_in_flight: int,
         mailer = GraphMailer(base_url=server.recv(), credential=FakeCredential(),
                              max_in_flight=max_in_flight, max_retries=10, timeout=30)
         work = [invitation(n, args.mailboxes) for n in range(args.events)]
+        calls: list[float] = []
+
         def one(n: int) -> bool:
+            began = time.perf_counter()
             try:
                 mailer.create_event(work[n], f"bench|{n}")
             except DeliveryUnavailable:  # still throttled after the retries: a later run's
                 return False
+            finally:
+                calls.append(time.perf_counter() - began)  # list.append is atomic
             return True
 
         def lane(numbers: list[int]) -> int:
@@ -134,6 +152,8 @@ def parallel(case: str, args: argparse.Namespace, max_in_flight: int,
 
         for n in range(args.mailboxes):  # each mailbox's client made before the clock starts
             mailer.create_event(invitation(n, args.mailboxes), f"warm-up|{n}")
+        server.send("cpu")
+        server_cpu = server.recv()
         started, cpu = time.perf_counter(), time.process_time()
         if lanes:  # max_in_flight threads per mailbox, each with its share of that mailbox
             shares = [list(range(args.events))[m + args.mailboxes * k::args.mailboxes
@@ -145,11 +165,13 @@ def parallel(case: str, args: argparse.Namespace, max_in_flight: int,
             with ThreadPoolExecutor(args.workers) as pool:
                 failed = sum(not ok for ok in pool.map(one, range(args.events)))
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        server.send("cpu")
+        server_cpu = server.recv() - server_cpu
         mailer.close()
         server.send("stats")
         throttled, stored, peak = server.recv()
         return Result(case, args.events, seconds, throttled, stored - args.mailboxes, peak, cpu,
-                      failed)  # without the warm-up events
+                      failed, server_cpu, tuple(calls))  # without the warm-up events
 
 
 def serial(args: argparse.Namespace) -> Result:
@@ -158,15 +180,19 @@ def serial(args: argparse.Namespace) -> Result:
         mailer = GraphMailer(base_url=server.recv(), credential=FakeCredential())
         for n in range(args.mailboxes):
             mailer.create_event(invitation(n, args.mailboxes), f"warm-up|{n}")
+        server.send("cpu")
+        server_cpu = server.recv()
         started, cpu = time.perf_counter(), time.process_time()
         for n in range(args.serial_sample):
             mailer.create_event(invitation(n, args.mailboxes), f"serial|{n}")
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        server.send("cpu")
+        server_cpu = server.recv() - server_cpu
         mailer.close()
         server.send("stats")
         throttled, stored, peak = server.recv()
         return Result("one at a time", args.serial_sample, seconds, throttled, stored, peak,
-                      cpu, 0)
+                      cpu, 0, server_cpu)
 
 
 def main() -> None:
@@ -193,11 +219,13 @@ def main() -> None:
     print(f"{args.events} invitations (create_event) over {args.mailboxes} mailboxes, "
           f"{args.workers} threads; server work {args.latency * 1000:.0f} ms a request, "
           f"≤{CONCURRENCY} in flight per mailbox, else 429 + Retry-After: 1. "
-          f"Throttle ceiling {ceiling:.0f} req/s.\n")
+          f"Throttle ceiling {ceiling:.0f} req/s. {os.cpu_count()} CPUs; client CPU counts all "
+          "the client process's threads, server CPU the Graph server process's; a call's "
+          "time includes the server's work.\n")
     print("| case | events | seconds | events/s | of ceiling | vs one at a time "
           "| server 429s | peak in flight/mailbox | events stored | left for a later run "
-          "| client CPU ms/event |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| client CPU ms/event | server CPU ms/event | call ms p50 / p95 |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in [*results, one]:
         seconds = r.seconds if r is not one else args.events / one.rate
         label = r.case if r is not one else (f"one at a time (measured on {one.events}, "
@@ -206,7 +234,8 @@ def main() -> None:
         print(f"| {label} | {events} | {seconds:.1f} | {r.rate:.1f} | "
               f"{r.rate / ceiling:.1%} | {r.rate / one.rate:.1f}× | {r.throttled} | {r.peak} "
               f"| {r.stored if r is not one else '—'} | {r.failed} "
-              f"| {r.cpu / r.events * 1000:.1f} |")
+              f"| {r.cpu / r.events * 1000:.1f} | {r.server_cpu / r.events * 1000:.1f} "
+              f"| {r.call_ms(0.5)} / {r.call_ms(0.95)} |")
     for r in results:
         if r.stored + r.failed != r.events or (r is results[0] and r.failed):
             print(f"\nFAILED: {r.case} left {r.stored} events for {r.events} invitations")
