@@ -13,6 +13,7 @@ stays on the calling thread, which checks, composes and records every row.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -36,6 +37,8 @@ from .model import Catalogue
 from .planner import Meeting, Plan, PlanProblem
 from .store import MeetingRecord, OutboxRow, Store
 from .workdays import WorkCalendar
+
+log = logging.getLogger(__name__)
 
 EVERYONE = "*"  # the recipient of an event backend's calendar row: the whole attendee list
 MAX_ATTEMPTS = 5
@@ -206,25 +209,40 @@ class Pipeline:
     def read_responses(self, now: datetime) -> int:
         """Read the attendees' answers back from event backends, so the records show who
         accepted (issue 4). Only upcoming meetings this backend created; a failure to read
-        is not a failure to deliver, so it is skipped until the next run."""
-        ask = getattr(self.mailer, "responses", None)
-        if ask is None:
+        is not a failure to deliver, so it is logged and skipped until the next run. Graph
+        reads them 20 to a ``$batch`` (``responses_many``), EWS one at a time."""
+        if not hasattr(self.mailer, "responses"):
             return 0
-        updated = 0
+        due: list[tuple[MeetingRecord, str, Person]] = []
         for record in self.store.all_meetings():
             if record.channel != self.mailer.name or not record.remote_id or record.start < now \
                     or record.status == "cancelled":
                 continue
             organizer = self.audience.organizer(self.catalogue.bodies[record.body])
-            if organizer is None:
-                continue
-            try:
-                answers = ask(record.remote_id, Person(organizer.email, organizer.name))
-            except (DeliveryRejected, DeliveryUnavailable):
+            if organizer is not None:
+                due.append((record, record.remote_id, Person(organizer.email, organizer.name)))
+        got = self._answers([(remote_id, who) for _, remote_id, who in due])
+        updated = 0
+        for record, remote_id, _ in due:
+            answers = got.get(remote_id)
+            if not isinstance(answers, dict):
+                log.info("answers to %s not read this time: %s", record.uid, answers)
                 continue
             self.store.save_meeting(replace(record, responses=tuple(sorted(answers.items()))))
             updated += 1
         return updated
+
+    def _answers(self, items: list[tuple[str, Person]]) -> dict[str, dict[str, str] | Exception]:
+        mailer: Any = self.mailer
+        if hasattr(mailer, "responses_many"):
+            return mailer.responses_many(items)  # type: ignore[no-any-return]
+        got: dict[str, dict[str, str] | Exception] = {}
+        for remote_id, organizer in items:
+            try:
+                got[remote_id] = mailer.responses(remote_id, organizer)
+            except (DeliveryRejected, DeliveryUnavailable) as exc:
+                got[remote_id] = exc
+        return got
 
     def write_feeds(self, directory: Path, language: str, stamp: datetime) -> list[Path]:
         """A subscribable ``<body-id>.ics`` per body (no METHOD) from what was communicated:

@@ -7,9 +7,13 @@ sends the invitations, updates and cancellations and collects the answers (event
 
 This module owns: the exchangelib Configuration (a fixed ``service_endpoint``, a pinned
 ``version``, no autodiscover, FaultTolerance as the retry policy), one Account per organiser
-mailbox, the mapping of EWS faults to DeliveryRejected / DeliveryUnavailable, and keeping
-secrets (password, client secret, access token, Authorization headers) out of exception
-text and out of the log records exchangelib and requests-oauthlib write at DEBUG.
+mailbox, the mapping of EWS faults to DeliveryRejected / DeliveryUnavailable, creating each
+meeting once (looked up by our UID before and after an unanswered CreateItem), sending each
+plain message once (our outbox key on it, looked up in Sent Items and the Outbox when an
+earlier attempt ended uncertain), free/busy
+through GetUserAvailability, and keeping secrets (password, client secret, access token,
+Authorization headers) out of exception text and out of the log records exchangelib and
+requests-oauthlib write at DEBUG.
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ import contextlib
 import html
 import logging
 import re
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -30,13 +36,17 @@ from exchangelib import (  # type: ignore[import-untyped]
     IMPERSONATION,
     NTLM,
     OAUTH2,
+    UID,
     Account,
     Build,
     CalendarItem,
     Configuration,
     Credentials,
+    EWSDateTime,
     EWSTimeZone,
+    ExtendedProperty,
     FaultTolerance,
+    FolderCollection,
     HTMLBody,
     Mailbox,
     Message,
@@ -44,14 +54,29 @@ from exchangelib import (  # type: ignore[import-untyped]
     Version,
 )
 from exchangelib import errors as ews_errors
+from exchangelib.ewsdatetime import UTC as EWS_UTC  # type: ignore[import-untyped]
 from exchangelib.items import SEND_TO_ALL_AND_SAVE_COPY  # type: ignore[import-untyped]
-from exchangelib.properties import Attendee  # type: ignore[import-untyped]
+from exchangelib.properties import (  # type: ignore[import-untyped]
+    Attendee,
+    FreeBusyViewOptions,
+    MailboxData,
+    TimeWindow,
+    TimeZone,
+)
 from exchangelib.protocol import (  # type: ignore[import-untyped]
     BaseProtocol,
     NoVerifyHTTPAdapter,
 )
+from exchangelib.services import (  # type: ignore[import-untyped]
+    GetServerTimeZones,
+    GetUserAvailability,
+)
+from exchangelib.util import CONNECTION_ERRORS  # type: ignore[import-untyped]
 from exchangelib.version import VERSIONS  # type: ignore[import-untyped]
 from oauthlib.oauth2 import OAuth2Error  # type: ignore[import-untyped]
+from requests.exceptions import ConnectionError as RequestsConnectionError
+from requests.exceptions import ConnectTimeout
+from urllib3.exceptions import ConnectTimeoutError
 
 from . import DeliveryRejected, DeliveryUnavailable, Receipt
 from .events import CalendarEvent, EventReceipt, Person
@@ -81,6 +106,59 @@ _ANSWERS = {"Accept": "accepted", "Decline": "declined", "Tentative": "tentative
 
 _EVENT_FIELDS = ["subject", "body", "start", "end", "location", "required_attendees",
                  "reminder_is_set", "reminder_minutes_before_start"]
+
+# GetUserAvailability limits: "the maximum number of identities that the GetUserAvailability
+# operation can request" is 100 (GetUserAvailability operation, Remarks), and the TimeWindow
+# "maximum value for this time period is 42 days" by default (TimeWindow, Remarks; answered
+# with ErrorTimeIntervalTooBig, ResponseCode). A longer span is asked in several windows.
+MAX_MAILBOXES = 100
+MAX_WINDOW = timedelta(days=42)
+
+# BusyType values (BusyType element) that keep a convener from a meeting. Tentative is a
+# slot the convener holds but has not confirmed, which Outlook's scheduling assistant also
+# shows as taken; OOF is away. Free is free; WorkingElsewhere (Exchange 2013+) means at work,
+# somewhere else, so available for a meeting (a Teams link); NoData means the server knows
+# nothing of the slot, and reading it as busy would block whole windows of an unpublished
+# calendar.
+BUSY_TYPES = frozenset({"Busy", "OOF", "Tentative"})
+
+
+class _GlobalObjectId(ExtendedProperty):  # type: ignore[misc]
+    """PidLidGlobalObjectId (PSETID_Meeting, LID 0x3, binary): where Exchange keeps a meeting's
+    iCalendar UID, wrapped as "vCal-Uid" when the UID is not an Outlook one (MS-OXOCAL
+    2.2.1.27, MS-OXCICAL UID). calendar:UID itself cannot be used in a restriction
+    (exchangelib marks it not searchable); exchangelib's ``UID`` helper builds the value."""
+
+    distinguished_property_set_id = "Meeting"
+    property_id = 3
+    property_type = "Binary"
+
+
+_GOID_FIELD = "yhdyspinta_global_object_id"
+if _GOID_FIELD not in {f.name for f in CalendarItem.FIELDS}:
+    CalendarItem.register(_GOID_FIELD, _GlobalObjectId)  # exchangelib's documented way (UID)
+
+
+class _OutboxKey(ExtendedProperty):  # type: ignore[misc]
+    """Our outbox key on every plain message, the same named property the graph backend sets
+    (graph.KEY_PROPERTY): "yhdyspinta-outbox-key" in PS_PUBLIC_STRINGS ([MS-OXPROPS] 1.3.2),
+    a string. CreateItem with SendAndSaveCopy keeps it on the copy saved in Sent Items, and
+    FindItem can restrict on it (IsEqualTo with an ExtendedFieldURI, "Properties and extended
+    properties in EWS")."""
+
+    property_set_id = "00020329-0000-0000-C000-000000000046"  # PS_PUBLIC_STRINGS
+    property_name = "yhdyspinta-outbox-key"
+    property_type = "String"
+
+
+_KEY_FIELD = "yhdyspinta_outbox_key"
+if _KEY_FIELD not in {f.name for f in Message.FIELDS}:
+    Message.register(_KEY_FIELD, _OutboxKey)
+
+
+class _AnswerLost(Exception):
+    """A CreateItem may have been done without its answer reaching us (a timeout, a dropped
+    connection, a 503 from a proxy after Exchange did the work)."""
 
 
 class EwsMailer:
@@ -124,39 +202,113 @@ class EwsMailer:
 
     # -- the EventMailer protocol ----------------------------------------------------------
 
-    def send(self, message: EmailMessage, key: str) -> Receipt:
-        del key  # EWS has no idempotency key for CreateItem; the outbox keeps one row per key
+    def send(self, message: EmailMessage, key: str, *, again: bool = False) -> Receipt:
+        """CreateItem with SendAndSaveCopy, ``key`` on the message as an extended property
+        (_OutboxKey). CreateItem has no idempotency key, so a request that may have reached
+        Exchange without its answer reaching us (a timeout, a dropped connection, a 503) is
+        neither re-sent by exchangelib (_no_blind_resend) nor taken for lost: it ends
+        "uncertain", and the next attempt (``again``) looks for the key first."""
         sender = message["From"].addresses[0].addr_spec
         if any(part.get_content_type() == "text/calendar" for part in message.walk()):
             # Exchange would turn the part into a meeting of its own; meetings go through
             # create_event so that the organiser's calendar holds them (events.py).
             raise DeliveryRejected("ews: send() carries plain messages; a text/calendar part "
                                    "belongs to create_event")
-        html_part = message.get_body(preferencelist=("html",))
-        text_part = message.get_body(preferencelist=("plain",))
-        if html_part is not None:
-            body = HTMLBody(html_part.get_content())
-        else:
-            text = "" if text_part is None else text_part.get_content()
-            body = HTMLBody(f"<pre>{html.escape(text)}</pre>")
-        to = [Mailbox(email_address=a.addr_spec, name=a.display_name or None)
-              for a in message["To"].addresses]
+        fields = _message_fields(message)
+        receipt = Receipt(str(message["Message-ID"]))
         with self._calling("send a message", sender):
             account = self._account(sender)
-            Message(account=account, folder=account.sent, subject=str(message["Subject"]),
-                    body=body, to_recipients=to).send_and_save()
-        return Receipt(str(message["Message-ID"]))
+            if again and self._already_sent(account, key):
+                log.info("ews: a message from %s: the earlier attempt had gone; not sent again",
+                         sender)
+                return receipt
+            item = Message(account=account, folder=account.sent, **fields, **{_KEY_FIELD: key})
+            try:
+                with _no_blind_resend():
+                    item.send_and_save()
+            except Exception as exc:
+                if not _maybe_sent(exc):
+                    raise  # refused, or never connected: _calling says which
+                reason = str(exc) if isinstance(exc, _AnswerLost) else exc.__class__.__name__
+                raise DeliveryUnavailable(
+                    f"uncertain: ews: no answer to sending a message from {sender} ({reason}); "
+                    "Exchange may have sent it, so the next attempt looks for it in Sent Items "
+                    "and the Outbox before sending") from None
+        return receipt
+
+    def _already_sent(self, account: Any, key: str) -> bool:
+        """Whether a message carrying ``key`` is in the sender's Sent Items (the copy
+        SendAndSaveCopy saves once transport has taken the message) or still in its Outbox:
+        one FindItem over both folders ("an unlimited number of folders can be defined for
+        the search", ParentFolderIds) with an IsEqualTo restriction on _OutboxKey. Not the
+        whole mailbox: "FindItem only supports shallow or soft-deleted traversals of a
+        folder. To perform deep traversals, use search folders" (FindItemType.Traversal),
+        and the AllItems search folder is not a distinguished one. exchangelib asks for the
+        Outbox folder's id once per Account (GetFolder)."""
+        folders = FolderCollection(account=account, folders=[account.sent, account.outbox])
+        return bool(folders.filter(**{_KEY_FIELD: key}).exists())
 
     def create_event(self, event: CalendarEvent, key: str) -> EventReceipt:
-        # No transactionId in EWS: FaultTolerance only retries what the server refused
-        # (ErrorServerBusy, 503) or, with more than one connection, a timeout; see the report.
+        # EWS has no transactionId: our UID is the idempotency key. A retry of this row (same
+        # key, same UID) finds the item an earlier, unanswered CreateItem made; so does the
+        # look-up right after a CreateItem whose answer was lost.
         del key
         with self._calling("create the meeting", event.organizer.email):
             account = self._account(event.organizer.email)
+            found = self._find_by_uid(account, event.uid)
+            if found is not None:
+                return EventReceipt(found.id, ical_uid=found.uid or event.uid)
             item = CalendarItem(account=account, folder=account.calendar, uid=event.uid)
             self._fill(item, event, existing={})
-            item.save(send_meeting_invitations=SEND_TO_ALL_AND_SAVE_COPY)
+            try:
+                with _no_blind_resend():
+                    item.save(send_meeting_invitations=SEND_TO_ALL_AND_SAVE_COPY)
+            except (_AnswerLost, ews_errors.ErrorTimeoutExpired) as exc:
+                found = self._find_by_uid(account, event.uid)
+                if found is None:
+                    # Not there (yet): the outbox tries again later, and looks up first.
+                    reason = str(exc) if isinstance(exc, _AnswerLost) else "a timeout"
+                    raise DeliveryUnavailable(
+                        f"ews: no answer to creating {event.uid!r} in {event.organizer.email} "
+                        f"({reason}) and no such item there yet") from None
+                return EventReceipt(found.id, ical_uid=found.uid or event.uid)
         return EventReceipt(item.id, ical_uid=item.uid or event.uid)
+
+    def free_busy(self, mailboxes: list[str], start: datetime, end: datetime
+                  ) -> dict[str, list[tuple[datetime, datetime]]]:
+        """Busy, OOF and Tentative blocks (BUSY_TYPES) per mailbox, as aware UTC datetimes,
+        merged where they overlap. Asked in requests of at most MAX_MAILBOXES mailboxes and
+        MAX_WINDOW each. A mailbox the server answers with an error is not left out: the
+        whole answer is refused (DeliveryUnavailable when that error is transient,
+        DeliveryRejected naming every such mailbox otherwise), because a missing calendar
+        would be read as a free one and a meeting planned over the convener's busy time.
+        The caller then plans without calendars and says so (scheduler.__main__)."""
+        if start.tzinfo is None or end.tzinfo is None:
+            raise ValueError("ews: free_busy needs aware start and end datetimes")
+        wanted = list(dict.fromkeys(mailboxes))
+        busy: dict[str, list[tuple[datetime, datetime]]] = {m: [] for m in wanted}
+        if not wanted or start >= end:
+            return busy
+        asked = wanted[0] if len(wanted) == 1 else f"{len(wanted)} mailboxes"
+        with self._calling("read free/busy", asked):
+            # Whom the request acts as: an app-only token must name a mailbox in the
+            # ExchangeImpersonation header (exchangelib#735); the first convener's will do.
+            account = self._account(wanted[0])
+            identity = account.identity if account.access_type == IMPERSONATION else None
+            zone = _utc_zone(account.protocol, identity, start.year)
+            for window in _windows(start, end):
+                unanswered: dict[str, Exception] = {}
+                for chunk in _chunks(wanted, MAX_MAILBOXES):
+                    views = _ask(account.protocol, identity, zone, chunk, window)
+                    for mailbox, view in zip(chunk, views, strict=True):
+                        blocks = _busy_blocks(view)
+                        if isinstance(blocks, Exception):
+                            unanswered[mailbox] = blocks
+                        else:
+                            busy[mailbox] += blocks
+                if unanswered:
+                    raise _unanswered(unanswered)
+        return {mailbox: _merge(blocks) for mailbox, blocks in busy.items()}
 
     def update_event(self, remote_id: str, event: CalendarEvent, key: str) -> EventReceipt:
         del key
@@ -208,6 +360,22 @@ class EwsMailer:
             existing.get(p.email.lower()) or Attendee(
                 mailbox=Mailbox(email_address=p.email, name=p.name), response_type="Unknown")
             for p in event.attendees]
+
+    def _find_by_uid(self, account: Any, uid: str) -> Any:
+        """The organiser's calendar item with our iCalendar UID, or None (FindItem with an
+        IsEqualTo restriction on PidLidGlobalObjectId)."""
+        try:
+            # Plain bytes: the QuerySet deep-copies its filter, and a copied UID is encoded a
+            # second time (UID.__new__ takes the UID text), so nothing would ever match.
+            value = bytes(UID(uid))
+        except UnicodeEncodeError:  # exchangelib's UID helper writes the UID as ASCII
+            raise DeliveryRejected(f"ews: UID {uid!r} is not ASCII; it cannot be looked up, "
+                                   "so it is not created either") from None
+        found = list(account.calendar.filter(**{_GOID_FIELD: value}).only("uid"))
+        if len(found) > 1:
+            log.warning("ews: %d items with UID %r in %s; using the first", len(found), uid,
+                        account.primary_smtp_address)
+        return found[0] if found else None
 
     def _fetch(self, remote_id: str, mailbox: str) -> Any:
         account = self._account(mailbox)
@@ -309,6 +477,21 @@ def _version(name: str) -> Any:
     return Version(build=build, api_version=name)
 
 
+def _message_fields(message: EmailMessage) -> dict[str, Any]:
+    """Subject, HTML body and To of a plain message, as exchangelib Message fields. A text
+    body is sent as escaped <pre> HTML, so that every message has one body type."""
+    html_part = message.get_body(preferencelist=("html",))
+    text_part = message.get_body(preferencelist=("plain",))
+    if html_part is not None:
+        body = HTMLBody(html_part.get_content())
+    else:
+        text = "" if text_part is None else text_part.get_content()
+        body = HTMLBody(f"<pre>{html.escape(text)}</pre>")
+    to = [Mailbox(email_address=a.addr_spec, name=a.display_name or None)
+          for a in message["To"].addresses]
+    return {"subject": str(message["Subject"]), "body": body, "to_recipients": to}
+
+
 def _read_secret(path: str, key: str) -> str:
     if not path:
         raise DeliveryRejected(f"ews: {key} is not set")
@@ -329,18 +512,224 @@ def _oauth2_credentials(token_url: str) -> Any:
 
 def _fault_tolerance(max_wait: int) -> Any:
     """FaultTolerance (the default, FailFast, never retries: tech.md section 3), except that
-    a 401 is a refused login. FaultTolerance takes every 401 for throttling and retries it
-    for up to ``max_wait`` seconds, which on-prem counts as failed logins towards an AD
-    lockout; _calling still treats a 401 after a success as transient."""
+    a 401 is a refused login, and that a CreateItem is not sent twice (_no_blind_resend).
+    FaultTolerance takes every 401 for throttling and retries it for up to ``max_wait``
+    seconds, which on-prem counts as failed logins towards an AD lockout; _calling still
+    treats a 401 after a success as transient."""
 
     def raise_response_errors(self: Any, response: Any) -> Any:
+        _RESEND.answered = True
         if response.status_code == 401:
             raise ews_errors.UnauthorizedError(f"Invalid credentials for {response.url}")
-        return FaultTolerance.raise_response_errors(self, response)
+        try:
+            return FaultTolerance.raise_response_errors(self, response)
+        except (ews_errors.ErrorInternalServerTransientError, ews_errors.ErrorServerBusy) as exc:
+            # A 503, an IIS error page, a closed connection: HTTP's answer, not Exchange's,
+            # and it may come after Exchange did the work.
+            if getattr(_RESEND, "guarded", False):
+                raise _AnswerLost(f"HTTP {response.status_code}") from exc
+            raise
+
+    def back_off(self: Any, seconds: Any) -> Any:
+        if getattr(_RESEND, "guarded", False):
+            # exchangelib calls this while it handles the failure (_handle_backoff in
+            # services/common.py), so that failure is the exception being handled.
+            failure = sys.exc_info()[1]
+            lost = (not getattr(_RESEND, "answered", True)
+                    or isinstance(failure, ews_errors.ErrorTimeoutExpired))
+            if lost and not _never_sent(failure):
+                # No HTTP answer at all, or Exchange's own ErrorTimeoutExpired: exchangelib
+                # re-sends after a timeout when it has more than one connection
+                # (_get_elements). A connection never made may be tried again.
+                raise _AnswerLost("no answer before the timeout")
+            _RESEND.answered = False  # the next attempt has to be answered in turn
+        return FaultTolerance.back_off(self, seconds)
 
     policy = type("LoginAwareFaultTolerance", (FaultTolerance,),
-                  {"raise_response_errors": raise_response_errors})
+                  {"raise_response_errors": raise_response_errors, "back_off": back_off})
     return policy(max_wait=max_wait)
+
+
+_RESEND = threading.local()
+
+
+def _request_failure(failure: BaseException | None) -> BaseException | None:
+    """The EWS request's own transport failure in ``failure``'s chain: the deepest of
+    exchangelib's CONNECTION_ERRORS. exchangelib raises it again as ErrorTimeoutExpired
+    (util.post_ratelimited), and retiring the session after it can fail in turn (a new
+    OAuth session asks the token endpoint first), so the request's own is the last one."""
+    found, seen = None, set()
+    while failure is not None and id(failure) not in seen:
+        seen.add(id(failure))
+        if isinstance(failure, CONNECTION_ERRORS):
+            found = failure
+        failure = failure.__cause__ or failure.__context__
+    return found
+
+
+def _never_sent(failure: BaseException | None) -> bool:
+    """Whether ``failure`` certainly came before the request reached the server: no TCP
+    connection was made (refused, unreachable, a name not resolved, the connect timeout).
+    Everything else (a read timeout, a connection dropped while the answer was awaited)
+    may have come after Exchange did the work."""
+    origin = _request_failure(failure)
+    if isinstance(origin, ConnectTimeout):
+        return True
+    if isinstance(origin, RequestsConnectionError):
+        # urllib3 wraps only connect-phase errors in MaxRetryError when it does not retry;
+        # its reason says which. NewConnectionError is a ConnectTimeoutError.
+        reason = getattr(origin.args[0] if origin.args else None, "reason", None)
+        return isinstance(reason, ConnectTimeoutError)
+    return False
+
+
+def _maybe_sent(failure: BaseException) -> bool:
+    """Whether a CreateItem that failed with ``failure`` may have been done by Exchange:
+    its answer was lost (_AnswerLost, a timeout, a dropped connection), not refused. A TLS
+    failure (TransportError, raised at once, "most likely persistent") is not one."""
+    if isinstance(failure, _AnswerLost):
+        return True
+    lost = isinstance(failure, ews_errors.ErrorTimeoutExpired) or (
+        _request_failure(failure) is not None
+        and not isinstance(failure, ews_errors.TransportError))
+    return lost and not _never_sent(failure)
+
+
+@contextlib.contextmanager
+def _no_blind_resend() -> Iterator[None]:
+    """While this thread creates a meeting or sends a message, exchangelib does not send the
+    same CreateItem again after a failure that may have come after the work (a 503, a
+    timeout, a dropped connection): _AnswerLost is raised instead, and create_event looks
+    the UID up, send ends uncertain. A SOAP ErrorServerBusy is still waited out and
+    retried (Exchange refused the request before doing anything), and so is a connection
+    that was never made."""
+    _RESEND.guarded, _RESEND.answered = True, False
+    try:
+        yield
+    finally:
+        _RESEND.guarded = False
+
+
+# -- free/busy ---------------------------------------------------------------------------------
+
+
+class _Availability(GetUserAvailability):  # type: ignore[misc]
+    """GetUserAvailability acting as one mailbox. exchangelib's protocol-level call takes the
+    impersonated identity from the credentials, which every Account here shares; and it
+    raises most per-mailbox errors instead of returning them, losing the other mailboxes'."""
+
+    ERRORS_TO_CATCH_IN_RESPONSE = (ews_errors.ResponseMessageError,)
+
+    def __init__(self, protocol: Any, identity: Any) -> None:
+        super().__init__(protocol=protocol, chunk_size=MAX_MAILBOXES)
+        self._identity = identity
+
+    @property
+    def _account_to_impersonate(self) -> Any:
+        return self._identity
+
+
+class _ServerTimeZones(GetServerTimeZones):  # type: ignore[misc]
+    """GetServerTimeZones acting as one mailbox, for the same reason as _Availability."""
+
+    def __init__(self, protocol: Any, identity: Any) -> None:
+        super().__init__(protocol=protocol)
+        self._identity = identity
+
+    @property
+    def _account_to_impersonate(self) -> Any:
+        return self._identity
+
+
+class _MergedOnly(Exception):
+    """The server has only a merged free/busy stream for the mailbox (a legacy or
+    cross-forest one, RequestedView), no blocks with times."""
+
+
+def _utc_zone(protocol: Any, identity: Any, year: int) -> Any:
+    """The availability TimeZone for UTC, built from the server's own definition as
+    exchangelib's get_free_busy_info does. The answer's times come in this zone without an
+    offset ("in the same time zone as the client", GetUserAvailability operation); in UTC
+    none is ambiguous, while in Helsinki 03:00-04:00 on the last Sunday of October is
+    there twice."""
+    definitions = list(_ServerTimeZones(protocol, identity).call(
+        timezones=[EWS_UTC], return_full_timezone_data=True))
+    if len(definitions) != 1 or isinstance(definitions[0], Exception):
+        raise DeliveryRejected("ews: the server gave no time zone definition for UTC")
+    return TimeZone.from_server_timezone(tz_definition=definitions[0], for_year=year)
+
+
+def _ask(protocol: Any, identity: Any, zone: Any, mailboxes: Sequence[str],
+         window: tuple[datetime, datetime]) -> list[Any]:
+    """One GetUserAvailability request: per mailbox, in the order asked, its FreeBusyView
+    or the error in its answer."""
+    data = [MailboxData(email=m, attendee_type="Required", exclude_conflicts=False)
+            for m in mailboxes]
+    return list(_Availability(protocol, identity).call(
+        tzinfo=EWS_UTC, mailbox_data=data, timezone=zone,
+        free_busy_view_options=_view_options(*window)))
+
+
+def _view_options(start: datetime, end: datetime) -> Any:
+    # FreeBusy: times and status only. Detailed would also bring other people's subjects and
+    # locations, which planning does not need (RequestedView).
+    return FreeBusyViewOptions(
+        time_window=TimeWindow(start=EWSDateTime.from_datetime(start),
+                               end=EWSDateTime.from_datetime(end)),
+        merged_free_busy_interval=30, requested_view="FreeBusy")
+
+
+def _windows(start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
+    """``start``..``end`` in pieces of at most MAX_WINDOW, in UTC: 42 days of wall-clock time
+    in Helsinki from summer into winter would be 42 days and an hour."""
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    while start < end:
+        stop = min(start + MAX_WINDOW, end)
+        yield start, stop
+        start = stop
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for first in range(0, len(items), size):
+        yield items[first:first + size]
+
+
+def _busy_blocks(view: Any) -> list[tuple[datetime, datetime]] | Exception:
+    """The blocks of one FreeBusyResponse that keep its owner busy, or the error in it."""
+    if isinstance(view, Exception):
+        return view
+    if view.view_type == "MergedOnly":
+        return _MergedOnly()
+    return [(_utc(event.start), _utc(event.end)) for event in view.calendar_events or []
+            if event.busy_type in BUSY_TYPES]
+
+
+def _utc(moment: datetime) -> datetime:
+    # exchangelib's EWSDateTime, in the requested UTC; planning gets plain datetimes
+    return datetime.fromtimestamp(moment.timestamp(), tz=UTC)
+
+
+def _merge(blocks: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """Sorted, with overlapping or touching blocks joined: an appointment across two
+    windows comes back in both, whole ("included in its entirety", TimeWindow)."""
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(blocks):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _name(exc: Exception) -> str:
+    return "only merged free/busy" if isinstance(exc, _MergedOnly) else exc.__class__.__name__
+
+
+def _unanswered(problems: dict[str, Exception]) -> DeliveryRejected | DeliveryUnavailable:
+    words = ", ".join(f"{mailbox} ({_name(exc)})" for mailbox, exc in problems.items())
+    if any(isinstance(exc, _TRANSIENT) for exc in problems.values()):
+        return DeliveryUnavailable(f"ews: free/busy was not answered for {words}")
+    return DeliveryRejected(f"ews: the server cannot tell free/busy for {words}")
 
 
 class _Redaction(logging.Filter):

@@ -3,10 +3,16 @@
 A threaded HTTP server on 127.0.0.1 (a free port) that answers the SOAP operations
 exchangelib 5.6 sends for our calls: GetFolder (``account.calendar`` / ``account.sent``),
 CreateItem (a CalendarItem, a Message with SendAndSaveCopy, a CancelCalendarItem),
-GetItem and UpdateItem; and an OAuth2 token endpoint (client credentials), so the real
-token request runs too. Calendar items are kept in memory per mailbox with their attendees
-and UID. Every request is recorded with its headers and parsed XML, and faults can be
-scripted: ErrorServerBusy with BackOffMilliseconds, HTTP 503, HTTP 401, a slow answer.
+GetItem, UpdateItem, FindItem by the meeting's PidLidGlobalObjectId (our UID) or by a sent
+message's outbox key (a named property in PS_PUBLIC_STRINGS, in Sent Items or the Outbox), and for
+free/busy GetServerTimeZones and GetUserAvailability (the XML of Microsoft's examples in
+the operations' reference pages); and an OAuth2 token endpoint (client credentials), so the
+real token request runs too. Calendar items are kept in memory per mailbox with their
+attendees and UID; they, and busy blocks a test adds, make the free/busy answers. Every
+request is recorded with its headers and parsed XML, and faults can be scripted:
+ErrorServerBusy with BackOffMilliseconds (a request back before it is counted), HTTP 503,
+HTTP 401, a slow answer, a 503 or a slow answer after the work was done, and a connection
+closed without an answer (before or after the work).
 It is a test double for the parts we use, not an Exchange emulator (tech.md section 3).
 """
 
@@ -19,6 +25,7 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Literal, Self
 from urllib.parse import parse_qs
@@ -42,19 +49,31 @@ NS = f'xmlns:m="{M}" xmlns:t="{T}"'
 _SENT = ('<m:CreateItemResponseMessage ResponseClass="Success">'
          "<m:ResponseCode>NoError</m:ResponseCode><m:Items/></m:CreateItemResponseMessage>")
 
-FaultKind = Literal["busy", "503", "401", "delay"]
+FaultKind = Literal["busy", "503", "401", "delay", "drop"]
+
+# Our outbox key on sent messages (scheduler.delivery.ews._OutboxKey, graph.KEY_PROPERTY):
+# a named string property in PS_PUBLIC_STRINGS, which EWS may also call "PublicStrings".
+PS_PUBLIC_STRINGS = "00020329-0000-0000-c000-000000000046"
+OUTBOX_KEY_NAME = "yhdyspinta-outbox-key"
 
 
 @dataclass
 class Fault:
     """One scripted failure, used for the next ``times`` EWS requests (``operation`` limits
-    it to one SOAP operation). ``delay`` sleeps before answering normally."""
+    it to one SOAP operation), after letting ``skip`` of them through. ``delay`` sleeps
+    before answering normally. With ``after_work`` a ``503`` or a ``delay`` comes after the
+    operation was done: the item is created, its answer lost (a proxy's 503, a timeout).
+    ``drop`` waits ``delay`` seconds and closes the connection without an answer; the
+    operation is done only with ``after_work`` (a timeout or a dropped connection before or
+    after the work: the client cannot tell which)."""
 
     kind: FaultKind
     times: int = 1
     back_off_ms: int = 50
     delay: float = 0.0
     operation: str | None = None
+    after_work: bool = False
+    skip: int = 0
 
 
 @dataclass
@@ -112,6 +131,17 @@ class StoredItem:
     reminder_set: bool = False
     attendees: list[Attendee] = field(default_factory=list)
     cancelled: bool = False
+    free_busy: str = "Busy"  # LegacyFreeBusyStatus
+
+
+@dataclass
+class BusyBlock:
+    """Time a mailbox's calendar shows as taken besides our items (other appointments)."""
+
+    mailbox: str
+    start: datetime  # aware
+    end: datetime
+    busy_type: str = "Busy"  # Free, Tentative, Busy, OOF, WorkingElsewhere, NoData
 
 
 @dataclass
@@ -124,6 +154,9 @@ class SentMessage:
     body: str
     body_type: str
     to: list[tuple[str, str]]  # (address, name)
+    outbox_key: str | None = None  # our extended property on a Message, as it arrived
+    folder: str | None = None  # where its copy is: "sentitems", "outbox", None (not kept)
+    item_id: str = ""
 
 
 class EwsServer:
@@ -140,6 +173,16 @@ class EwsServer:
         self.sent: list[SentMessage] = []
         self.faults: list[Fault] = []
         self.invalid_recipients: set[str] = set()
+        self.busy_blocks: list[BusyBlock] = []
+        self.free_busy_errors: dict[str, str] = {}  # mailbox -> ResponseCode in its answer
+        self.early_requests = 0  # requests back before an ErrorServerBusy's back-off ended
+        # True: a sent message stays in the Outbox (transport has not taken it yet) instead
+        # of its copy going to Sent Items at once.
+        self.hold_in_outbox = False
+        # False: every answer closes its connection (Connection: close), so that after
+        # stop() the client's next request has to connect, and is refused.
+        self.keep_alive = True
+        self._busy_until = 0.0
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -173,8 +216,18 @@ class EwsServer:
     def operations(self) -> list[str]:
         return [r.operation for r in self.requests]
 
+    def messages(self, mailbox: str) -> list[SentMessage]:
+        """Plain messages ``mailbox`` sent, in order."""
+        return [m for m in self.sent if m.kind == "message" and m.mailbox == mailbox.lower()]
+
     def calendar(self, mailbox: str) -> list[StoredItem]:
         return [i for i in self.items.values() if i.mailbox == mailbox.lower()]
+
+    def add_busy(self, mailbox: str, start: datetime, end: datetime,
+                 busy_type: str = "Busy") -> None:
+        """Another appointment in ``mailbox``'s calendar, for GetUserAvailability."""
+        with self._lock:
+            self.busy_blocks.append(BusyBlock(mailbox.lower(), start, end, busy_type))
 
     def respond(self, item_id: str, email: str, response: str) -> None:
         """An attendee answers (Accept, Decline, Tentative, NoResponseReceived)."""
@@ -188,6 +241,9 @@ class EwsServer:
         with self._lock:
             for fault in self.faults:
                 if fault.times > 0 and fault.operation in (None, operation):
+                    if fault.skip > 0:
+                        fault.skip -= 1
+                        continue
                     fault.times -= 1
                     return fault
         return None
@@ -196,16 +252,26 @@ class EwsServer:
         root = ET.fromstring(body)
         soap_body = root.find(f"{{{S}}}Body")
         assert soap_body is not None and len(soap_body), "a SOAP request without a body"
-        operation = soap_body[0].tag.split("}")[1]
+        # GetUserAvailability's body element is GetUserAvailabilityRequest (its example)
+        operation = soap_body[0].tag.split("}")[1].removesuffix("Request")
         with self._lock:
             self.requests.append(Recorded(operation, headers, body, root))
+            if time.monotonic() < self._busy_until:
+                self.early_requests += 1
         fault = self._fault_for(operation)
-        if fault is not None and fault.kind == "delay":
+        if fault is not None and fault.kind == "drop":
             time.sleep(fault.delay)
-        elif fault is not None and fault.kind == "busy":
-            return 500, {}, _server_busy(fault.back_off_ms)
-        elif fault is not None and fault.kind == "503":
-            return 503, {}, "Service Unavailable"
+            if not fault.after_work:
+                return 0, {}, ""  # no answer, nothing done
+        elif fault is not None and not fault.after_work:
+            if fault.kind == "delay":
+                time.sleep(fault.delay)
+            elif fault.kind == "busy":
+                with self._lock:
+                    self._busy_until = time.monotonic() + fault.back_off_ms / 1000
+                return 500, {}, _server_busy(fault.back_off_ms)
+            elif fault.kind == "503":
+                return 503, {}, "Service Unavailable"
         if (fault is not None and fault.kind == "401") or (
                 self.authorization is not None and headers.get("Authorization") != self.authorization):
             return 401, {"WWW-Authenticate": 'Basic realm="ews"'}, ""
@@ -218,6 +284,14 @@ class EwsServer:
         request = soap_body[0]
         with self._lock:
             answer = getattr(self, f"_{operation}")(mailbox, request)
+        if fault is not None and fault.after_work and fault.kind == "503":
+            return 503, {}, "Service Unavailable"
+        if fault is not None and fault.kind == "drop":
+            return 0, {}, ""  # done, and the connection closed before the answer
+        if fault is not None and fault.after_work and fault.kind == "delay":
+            time.sleep(fault.delay)  # the client has given up: the answer goes nowhere
+        if answer.startswith("<s:Fault>"):
+            return 500, {}, ENVELOPE.format(answer)
         return 200, {}, ENVELOPE.format(answer)
 
     def handle_token(self, form: dict[str, list[str]]) -> tuple[int, dict[str, str], str]:
@@ -255,7 +329,8 @@ class EwsServer:
             if kind == "CalendarItem":
                 messages += self._create_calendar_item(mailbox, element, invitations)
             elif kind == "Message":
-                messages += self._send_message(mailbox, element, request.get("MessageDisposition"))
+                messages += self._send_message(mailbox, element, request.get("MessageDisposition"),
+                                               _saved_folder(request, mailbox))
             elif kind == "CancelCalendarItem":
                 messages += self._cancel(mailbox, element)
             else:
@@ -277,7 +352,8 @@ class EwsServer:
             self._notify(item, "invitation", attendees)
         return _item_message("CreateItem", item)
 
-    def _send_message(self, mailbox: str, element: ET.Element, disposition: str | None) -> str:
+    def _send_message(self, mailbox: str, element: ET.Element, disposition: str | None,
+                      saved_in: str | None) -> str:
         body = element.find(f"{{{T}}}Body")
         to = [(_text(m, "EmailAddress"), _text(m, "Name"))
               for m in element.iterfind(f"{{{T}}}ToRecipients/{{{T}}}Mailbox")]
@@ -287,9 +363,16 @@ class EwsServer:
                           f"At least one recipient isn't valid: {refused[0]}")
         if disposition == "SaveOnly":
             return _error("CreateItem", "ErrorInvalidRequest", "drafts are not served")
+        # SendAndSaveCopy keeps a copy, in Sent Items unless SavedItemFolderId names another
+        # folder (MessageDispositionType); SendOnly keeps none.
+        folder = None if disposition == "SendOnly" else saved_in or "sentitems"
+        if folder is not None and self.hold_in_outbox:
+            folder = "outbox"
         self.sent.append(SentMessage(
             mailbox, "message", _text(element, "Subject"), "" if body is None else body.text or "",
-            "Text" if body is None else body.get("BodyType", "Text"), to))
+            "Text" if body is None else body.get("BodyType", "Text"), to,
+            outbox_key=_outbox_key(element), folder=folder,
+            item_id=f"AAMkAD-message-{next(self._ids)}"))
         return _SENT
 
     def _cancel(self, mailbox: str, element: ET.Element) -> str:
@@ -347,6 +430,104 @@ class EwsServer:
             messages += _item_message("UpdateItem", item)
         return _response("UpdateItem", messages)
 
+    def _FindItem(self, mailbox: str, request: ET.Element) -> str:
+        """Calendar items, all or those whose PidLidGlobalObjectId (or the Clean one) equals
+        the restriction's value (how a meeting is found by its iCalendar UID); or sent
+        messages whose outbox key equals it. One FindItemResponseMessage per folder of
+        ParentFolderIds, in their order (exchangelib expects as many as it asked), each with
+        at most MaxEntriesReturned of an IndexedPageItemView."""
+        restriction = request.find(f"{{{M}}}Restriction")
+        uid = key = None
+        if restriction is not None:
+            uid, key = _wanted_global_object_id(restriction), _wanted_outbox_key(restriction)
+            if uid is None and key is None:
+                return _response("FindItem", _error(
+                    "FindItem", "ErrorUnsupportedQueryFilter",
+                    "Only a PidLidGlobalObjectId or outbox key restriction is served."))
+        view = request.find(f"{{{M}}}IndexedPageItemView")
+        messages = ""
+        for folder in _parent_folders(request, mailbox):
+            if key is not None:
+                items = [f'<t:Message><t:ItemId Id={quoteattr(m.item_id)} ChangeKey="CK-1"/>'
+                         "</t:Message>" for m in self.messages(mailbox)
+                         if m.folder == folder and m.outbox_key == key]
+            else:
+                items = self._meetings(mailbox, folder, uid)
+            limit = len(items) if view is None else int(view.get("MaxEntriesReturned", len(items)))
+            messages += (
+                '<m:FindItemResponseMessage ResponseClass="Success">'
+                "<m:ResponseCode>NoError</m:ResponseCode>"
+                f'<m:RootFolder TotalItemsInView="{len(items)}" '
+                f'IncludesLastItemInRange="{str(limit >= len(items)).lower()}">'
+                f"<t:Items>{''.join(items[:limit])}</t:Items></m:RootFolder>"
+                "</m:FindItemResponseMessage>")
+        return _response("FindItem", messages)
+
+    def _meetings(self, mailbox: str, folder: str, goid: bytes | None) -> list[str]:
+        # The organiser's cancelled meeting leaves the calendar (CancelCalendarItem).
+        found = [item for item in self.calendar(mailbox) if folder == "calendar"
+                 and not item.cancelled and (goid is None or _global_object_id(item.uid) == goid)]
+        return [f"<t:CalendarItem><t:ItemId Id={quoteattr(i.item_id)} "
+                f"ChangeKey={quoteattr(i.changekey)}/><t:UID>{escape(i.uid)}</t:UID></t:CalendarItem>"
+                for i in found]
+
+    def _GetServerTimeZones(self, mailbox: str, request: ET.Element) -> str:
+        del mailbox
+        full = request.get("ReturnFullTimeZoneData", "false") in ("true", "1")
+        ids = [e.text or "" for e in request.iter(f"{{{T}}}Id")] or list(_TIME_ZONES)
+        unknown = [i for i in ids if i not in _TIME_ZONES]
+        if unknown:
+            return _response("GetServerTimeZones", _error(
+                "GetServerTimeZones", "ErrorTimeZone", f"Unknown time zone: {unknown[0]}"))
+        definitions = "".join(
+            f"<t:TimeZoneDefinition Id={quoteattr(i)} Name={quoteattr(_TIME_ZONES[i][0])}>"
+            f"{_TIME_ZONES[i][1] if full else ''}</t:TimeZoneDefinition>" for i in ids)
+        return _response("GetServerTimeZones", (
+            '<m:GetServerTimeZonesResponseMessage ResponseClass="Success">'
+            "<m:ResponseCode>NoError</m:ResponseCode>"
+            f"<m:TimeZoneDefinitions>{definitions}</m:TimeZoneDefinitions>"
+            "</m:GetServerTimeZonesResponseMessage>"))
+
+    def _GetUserAvailability(self, mailbox: str, request: ET.Element) -> str:
+        """Per mailbox one FreeBusyResponse, in the order asked (GetUserAvailability
+        operation), with the items and busy blocks that touch the window, whole, in the
+        request's time zone without an offset, as Exchange answers."""
+        del mailbox
+        zone = _AvailabilityZone.parse(request.find(f"{{{T}}}TimeZone"))
+        options = request.find(f"{{{T}}}FreeBusyViewOptions")
+        assert options is not None, "GetUserAvailability without FreeBusyViewOptions"
+        start = zone.to_utc(_find(options, "TimeWindow", "StartTime"))
+        end = zone.to_utc(_find(options, "TimeWindow", "EndTime"))
+        view = _find(options, "RequestedView")
+        interval = int(_find(options, "MergedFreeBusyIntervalInMinutes") or 30)
+        asked = [(_find(m, "Email", "Address") or "").lower()
+                 for m in request.iter(f"{{{T}}}MailboxData")]
+        if len(asked) > MAX_AVAILABILITY_MAILBOXES:
+            # The code Exchange uses is not documented; this one stands in for it.
+            return _soap_fault("ErrorInvalidRequest", f"{len(asked)} mailboxes; at most "
+                               f"{MAX_AVAILABILITY_MAILBOXES} in one request")
+        answers = ""
+        for address in asked:
+            if end - start > MAX_AVAILABILITY_WINDOW:
+                answers += _free_busy_error("ErrorTimeIntervalTooBig",
+                                            "The time window is larger than 42 days.")
+            elif address in self.free_busy_errors:
+                answers += _free_busy_error(self.free_busy_errors[address],
+                                            f"No free/busy for {address}.")
+            else:
+                answers += _free_busy_view(self._busy_of(address, start, end), view, zone,
+                                           start, end, interval)
+        return (f"<m:GetUserAvailabilityResponse {NS}><m:FreeBusyResponseArray>{answers}"
+                "</m:FreeBusyResponseArray></m:GetUserAvailabilityResponse>")
+
+    def _busy_of(self, mailbox: str, start: datetime, end: datetime) -> list[BusyBlock]:
+        blocks = [BusyBlock(mailbox, datetime.fromisoformat(i.start), datetime.fromisoformat(i.end),
+                            i.free_busy)
+                  for i in self.calendar(mailbox) if not i.cancelled and i.start and i.end]
+        blocks += [b for b in self.busy_blocks if b.mailbox == mailbox]
+        return sorted((b for b in blocks if b.start < end and b.end > start),
+                      key=lambda b: (b.start, b.end))
+
     def _notify(self, item: StoredItem, kind: Literal["invitation", "update"],
                 attendees: list[Attendee]) -> None:
         self.sent.append(SentMessage(item.mailbox, kind, item.subject, item.body, item.body_type,
@@ -384,6 +565,8 @@ def _apply(item: StoredItem, element: ET.Element) -> None:
         item.reminder_set = _text(element, "ReminderIsSet") in ("true", "1")
     if element.find(f"{{{T}}}ReminderMinutesBeforeStart") is not None:
         item.reminder_minutes = int(_text(element, "ReminderMinutesBeforeStart"))
+    if element.find(f"{{{T}}}LegacyFreeBusyStatus") is not None:
+        item.free_busy = _text(element, "LegacyFreeBusyStatus")
 
 
 def _basic_user(authorization: str) -> str:
@@ -435,6 +618,223 @@ def _item_message(operation: str, item: StoredItem, full: bool = False) -> str:
             f"{fields}</t:CalendarItem></m:Items></m:{operation}ResponseMessage>")
 
 
+# -- meetings by UID ---------------------------------------------------------------------------
+
+# MS-OXOCAL 2.2.1.27 PidLidGlobalObjectId: the class id, then the instance date (YH YL M D,
+# zero for the meeting itself), the creation time, 8 reserved bytes, the size and the data.
+# A UID that is not an Outlook one in hex is wrapped as "vCal-Uid", 1, the UID, NUL
+# (MS-OXCICAL, UID); that is how Exchange stores the UID a CreateItem sets.
+_GOID_CLASS = bytes.fromhex("040000008200E00074C5B7101A82E008")
+
+
+def _global_object_id(uid: str) -> bytes:
+    try:
+        outlook = bytes.fromhex(uid)
+    except ValueError:
+        outlook = b""
+    if outlook.startswith(_GOID_CLASS):
+        return outlook
+    data = b"vCal-Uid" + (1).to_bytes(4, "little") + uid.encode("utf-8") + b"\0"
+    return _GOID_CLASS + bytes(4) + bytes(8) + bytes(8) + len(data).to_bytes(4, "little") + data
+
+
+def _wanted_global_object_id(restriction: ET.Element) -> bytes | None:
+    """The value of ``IsEqualTo(PSETID_Meeting 0x3 or 0x23, binary)``, else None."""
+    equal = restriction.find(f"{{{T}}}IsEqualTo")
+    field_uri = None if equal is None else equal.find(f"{{{T}}}ExtendedFieldURI")
+    constant = None if equal is None else equal.find(f".//{{{T}}}Constant")
+    if field_uri is None or constant is None:
+        return None
+    if (field_uri.get("DistinguishedPropertySetId"), field_uri.get("PropertyType")) != (
+            "Meeting", "Binary") or int(field_uri.get("PropertyId", "0"), 0) not in (0x3, 0x23):
+        return None
+    return base64.b64decode(constant.get("Value", ""))
+
+
+# -- sent messages by outbox key ---------------------------------------------------------------
+
+
+def _is_outbox_key(field_uri: ET.Element | None) -> bool:
+    if field_uri is None:
+        return False
+    property_set = (field_uri.get("PropertySetId") or "").lower()
+    return ((property_set == PS_PUBLIC_STRINGS
+             or field_uri.get("DistinguishedPropertySetId") == "PublicStrings")
+            and field_uri.get("PropertyName") == OUTBOX_KEY_NAME
+            and field_uri.get("PropertyType") == "String")
+
+
+def _outbox_key(element: ET.Element) -> str | None:
+    """The value of our outbox key among a Message's ExtendedProperty elements."""
+    for prop in element.iterfind(f"{{{T}}}ExtendedProperty"):
+        if _is_outbox_key(prop.find(f"{{{T}}}ExtendedFieldURI")):
+            return prop.findtext(f"{{{T}}}Value") or ""
+    return None
+
+
+def _wanted_outbox_key(restriction: ET.Element) -> str | None:
+    """The value of ``IsEqualTo(PS_PUBLIC_STRINGS yhdyspinta-outbox-key, string)``, else None."""
+    equal = restriction.find(f"{{{T}}}IsEqualTo")
+    if equal is None or not _is_outbox_key(equal.find(f"{{{T}}}ExtendedFieldURI")):
+        return None
+    constant = equal.find(f".//{{{T}}}Constant")
+    return None if constant is None else constant.get("Value", "")
+
+
+def _folder_name(folder: ET.Element, mailbox: str) -> str:
+    """A DistinguishedFolderId's name, or the name inside a FolderId our GetFolder gave."""
+    return (folder.get("Id") or "").removeprefix(f"F-{mailbox}-")
+
+
+def _parent_folders(request: ET.Element, mailbox: str) -> list[str]:
+    parents = request.find(f"{{{M}}}ParentFolderIds")
+    return [] if parents is None else [_folder_name(f, mailbox) for f in parents]
+
+
+def _saved_folder(request: ET.Element, mailbox: str) -> str | None:
+    saved = request.find(f"{{{M}}}SavedItemFolderId")
+    return None if saved is None or not len(saved) else _folder_name(saved[0], mailbox)
+
+
+# -- free/busy ---------------------------------------------------------------------------------
+
+MAX_AVAILABILITY_MAILBOXES = 100  # GetUserAvailability operation, Remarks
+MAX_AVAILABILITY_WINDOW = timedelta(days=42)  # TimeWindow, Remarks (ErrorTimeIntervalTooBig)
+
+# GetServerTimeZones answers, full definitions in the form of the operation's example.
+_TIME_ZONES = {
+    "UTC": ("(UTC) Coordinated Universal Time", (
+        '<t:Periods><t:Period Bias="PT0H" Name="Standard" Id="trule:Microsoft/Registry/UTC/1-Standard"/>'
+        '</t:Periods><t:TransitionsGroups><t:TransitionsGroup Id="0"><t:Transition>'
+        '<t:To Kind="Period">trule:Microsoft/Registry/UTC/1-Standard</t:To></t:Transition>'
+        '</t:TransitionsGroup></t:TransitionsGroups><t:Transitions><t:Transition>'
+        '<t:To Kind="Group">0</t:To></t:Transition></t:Transitions>')),
+    "FLE Standard Time": ("(UTC+02:00) Helsinki, Kyiv, Riga, Sofia, Tallinn, Vilnius", (
+        '<t:Periods>'
+        '<t:Period Bias="-PT2H" Name="Standard" Id="trule:Microsoft/Registry/FLE Standard Time/1-Standard"/>'
+        '<t:Period Bias="-PT3H" Name="Daylight" Id="trule:Microsoft/Registry/FLE Standard Time/1-Daylight"/>'
+        '</t:Periods><t:TransitionsGroups><t:TransitionsGroup Id="0">'
+        '<t:RecurringDayTransition><t:To Kind="Period">trule:Microsoft/Registry/FLE Standard Time/1-Daylight'
+        '</t:To><t:TimeOffset>PT3H</t:TimeOffset><t:Month>3</t:Month><t:DayOfWeek>Sunday</t:DayOfWeek>'
+        '<t:Occurrence>-1</t:Occurrence></t:RecurringDayTransition>'
+        '<t:RecurringDayTransition><t:To Kind="Period">trule:Microsoft/Registry/FLE Standard Time/1-Standard'
+        '</t:To><t:TimeOffset>PT4H</t:TimeOffset><t:Month>10</t:Month><t:DayOfWeek>Sunday</t:DayOfWeek>'
+        '<t:Occurrence>-1</t:Occurrence></t:RecurringDayTransition>'
+        '</t:TransitionsGroup></t:TransitionsGroups><t:Transitions><t:Transition>'
+        '<t:To Kind="Group">0</t:To></t:Transition></t:Transitions>')),
+}
+
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# MergedFreeBusy digits (MergedFreeBusy element), and which status wins a shared interval
+_MERGED_DIGIT = {"Free": "0", "Tentative": "1", "Busy": "2", "OOF": "3", "WorkingElsewhere": "4",
+                 "NoData": "5"}
+_RANK = ("Free", "NoData", "WorkingElsewhere", "Tentative", "Busy", "OOF")
+
+
+@dataclass(frozen=True)
+class _Change:
+    """A StandardTime or DaylightTime of an availability TimeZone."""
+
+    bias: int  # minutes added to the base Bias
+    time: str  # HH:MM:SS, local time before the change
+    order: int  # the nth weekday of the month; 5 is the last
+    month: int
+    weekday: int  # 0 = Monday
+
+    @classmethod
+    def parse(cls, element: ET.Element | None) -> _Change | None:
+        if element is None:
+            return None
+        return cls(int(_text(element, "Bias") or 0), _text(element, "Time") or "00:00:00",
+                   int(_text(element, "DayOrder") or 1), int(_text(element, "Month") or 1),
+                   _WEEKDAYS.index(_text(element, "DayOfWeek") or "Sunday"))
+
+    def local(self, year: int) -> datetime:
+        first = date(year, self.month, 1)
+        day = first + timedelta(days=(self.weekday - first.weekday()) % 7 + 7 * (self.order - 1))
+        while day.month != self.month:  # "5" means the last one
+            day -= timedelta(days=7)
+        return datetime.fromisoformat(f"{day.isoformat()}T{self.time}")  # wall clock, naive
+
+
+@dataclass(frozen=True)
+class _AvailabilityZone:
+    """The TimeZone element of a GetUserAvailability request: UTC = local + Bias (+ the
+    StandardTime or DaylightTime Bias), in minutes (TimeZone (Availability))."""
+
+    bias: int
+    standard: _Change | None
+    daylight: _Change | None
+
+    @classmethod
+    def parse(cls, element: ET.Element | None) -> _AvailabilityZone:
+        if element is None:
+            return cls(0, None, None)
+        return cls(int(_text(element, "Bias") or 0),
+                   _Change.parse(element.find(f"{{{T}}}StandardTime")),
+                   _Change.parse(element.find(f"{{{T}}}DaylightTime")))
+
+    def offset(self, moment: datetime) -> timedelta:
+        """Local time minus UTC at the aware ``moment``."""
+        standard, daylight = self.standard, self.daylight
+        if standard is None or daylight is None or standard.bias == daylight.bias:
+            return -timedelta(minutes=self.bias + (standard.bias if standard else 0))
+        naive = moment.astimezone(UTC).replace(tzinfo=None)
+        begins = daylight.local(naive.year) + timedelta(minutes=self.bias + standard.bias)
+        ends = standard.local(naive.year) + timedelta(minutes=self.bias + daylight.bias)
+        summer = begins <= naive < ends if begins < ends else not ends <= naive < begins
+        return -timedelta(minutes=self.bias + (daylight.bias if summer else standard.bias))
+
+    def to_utc(self, text: str) -> datetime:
+        moment = datetime.fromisoformat(text)
+        if moment.tzinfo is None:  # local time of this zone
+            moment = moment.replace(tzinfo=UTC)
+            moment -= self.offset(moment)
+        return moment.astimezone(UTC)
+
+    def local(self, moment: datetime) -> str:
+        return (moment.astimezone(UTC) + self.offset(moment)).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _free_busy_view(blocks: list[BusyBlock], view: str, zone: _AvailabilityZone,
+                    start: datetime, end: datetime, interval: int) -> str:
+    events = "".join(
+        f"<t:CalendarEvent><t:StartTime>{zone.local(b.start)}</t:StartTime>"
+        f"<t:EndTime>{zone.local(b.end)}</t:EndTime><t:BusyType>{b.busy_type}</t:BusyType>"
+        "</t:CalendarEvent>" for b in blocks)
+    merged = ""
+    if view.endswith("Merged"):
+        digits, step, moment = "", timedelta(minutes=interval), start
+        while moment < end:
+            overlapping = [b.busy_type for b in blocks if b.start < moment + step and b.end > moment]
+            digits += _MERGED_DIGIT[max(overlapping, key=_RANK.index, default="Free")]
+            moment += step
+        merged = f"<t:MergedFreeBusy>{digits}</t:MergedFreeBusy>"
+    return ('<m:FreeBusyResponse><m:ResponseMessage ResponseClass="Success">'
+            "<m:ResponseCode>NoError</m:ResponseCode></m:ResponseMessage><m:FreeBusyView>"
+            f"<t:FreeBusyViewType>{view}</t:FreeBusyViewType>{merged}"
+            f"<t:CalendarEventArray>{events}</t:CalendarEventArray>"
+            "</m:FreeBusyView></m:FreeBusyResponse>")
+
+
+def _free_busy_error(code: str, text: str) -> str:
+    return ('<m:FreeBusyResponse><m:ResponseMessage ResponseClass="Error">'
+            f"<m:MessageText>{escape(text)}</m:MessageText><m:ResponseCode>{code}</m:ResponseCode>"
+            "<m:DescriptiveLinkKey>0</m:DescriptiveLinkKey></m:ResponseMessage>"
+            "<m:FreeBusyView><t:FreeBusyViewType>None</t:FreeBusyViewType></m:FreeBusyView>"
+            "</m:FreeBusyResponse>")
+
+
+def _soap_fault(code: str, text: str) -> str:
+    """A request-level error (HTTP 500), in the form of _server_busy."""
+    return (f'<s:Fault><faultcode xmlns:a="{T}">a:{code}</faultcode>'
+            f"<faultstring>{escape(text)}</faultstring><detail>"
+            f'<e:ResponseCode xmlns:e="http://schemas.microsoft.com/exchange/services/2006/errors">'
+            f"{code}</e:ResponseCode>"
+            f'<e:Message xmlns:e="http://schemas.microsoft.com/exchange/services/2006/errors">'
+            f"{escape(text)}</e:Message></detail></s:Fault>")
+
+
 def _server_busy(back_off_ms: int) -> str:
     """The SOAP fault Exchange answers when a throttling budget is spent (HTTP 500)."""
     return ENVELOPE.format(
@@ -460,7 +860,12 @@ def _handler(server: EwsServer) -> type[BaseHTTPRequestHandler]:
                 status, headers, text = server.handle_token(parse_qs(raw))
             elif self.path == EWS_PATH:
                 status, headers, text = server.handle_ews(dict(self.headers.items()), raw)
+                if status == 0:  # a "drop" fault: close the connection, answer nothing
+                    self.close_connection = True
+                    return
                 headers = {"Content-Type": "text/xml; charset=utf-8", **headers}
+                if not server.keep_alive:
+                    headers["Connection"] = "close"  # BaseHTTPRequestHandler closes it too
             else:
                 status, headers, text = 404, {}, "not found"
             data = text.encode("utf-8")

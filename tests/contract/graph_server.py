@@ -3,8 +3,13 @@
 It owns only what the backend calls, in Graph's wire format: ``POST /users/{m}/events``
 (honouring ``transactionId`` as Graph does: a second POST with it returns the first event),
 ``GET``/``PATCH /users/{m}/events/{id}``, ``POST .../events/{id}/cancel`` (202),
-``POST /users/{m}/sendMail`` (202). Every request is recorded (method, path, headers, JSON
-body). Faults: a queue of scripted answers (a status with headers and error body, a delay,
+``POST /users/{m}/sendMail`` (202), ``GET /users/{m}/messages`` filtered on an extended
+property (our outbox key on sent mail), ``POST /users/{m}/calendar/getSchedule`` (busy items
+from the mailbox's events and from blocks a test adds, a per-schedule error object for an
+unknown mailbox, 400 ErrorTimeIntervalTooBig beyond 62 days), and ``POST /$batch`` (JSON
+batching: each inner request through the same routing, faults and throttle, four at a time,
+the answers in a shuffled order). Every request is recorded (method, path, headers, JSON
+body), an inner one with its batch id. Faults: a queue of scripted answers (a status with headers and error body, a delay,
 and whether the request is applied first, as when a gateway times out after the mailbox
 did the work), a bearer token check (401 InvalidAuthenticationToken), and a throttle mode
 like Outlook's: at most ``concurrency`` requests in flight per mailbox and a request budget
@@ -16,15 +21,18 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import random
+import re
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 # The zones this fake accepts in dateTimeTimeZone: a Windows name, UTC, and Graph's
@@ -41,6 +49,7 @@ class Recorded:
     body: Any
     mailbox: str
     status: int = 0
+    batch_id: str | None = None  # the inner request's id when it came in a $batch
 
 
 @dataclass
@@ -66,6 +75,15 @@ def error(code: str, message: str) -> dict[str, Any]:
 
 
 THROTTLED = ("ApplicationThrottled", "Application is over its MailboxConcurrency limit.")
+# getSchedule (learn.microsoft.com/graph/outlook-get-free-busy-schedule, "Limits and error
+# conditions"): 20 schedules a request, a window of at most 62 days; availabilityView digits.
+MAX_SCHEDULES, MAX_SCHEDULE_DAYS = 20, 62
+VIEW_DIGITS = {"free": 0, "workingElsewhere": 0, "tentative": 1, "busy": 2, "oof": 3}
+# JSON batching (learn.microsoft.com/graph/json-batching): at most 20 requests a batch, and
+# Graph hands Outlook "up to four individual requests from the batch at a time, regardless of
+# the target mailboxes" (learn.microsoft.com/graph/throttling-limits, "Outlook service limits
+# for JSON batching").
+BATCH_PATH, MAX_BATCH, BATCH_PARALLEL = "/v1.0/$batch", 20, 4
 
 
 class GraphServer:
@@ -81,9 +99,13 @@ class GraphServer:
         self.cancelled: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
         self.transactions: dict[str, dict[str, str]] = defaultdict(dict)  # txid -> event id
         self.sent: dict[str, list[dict[str, Any]]] = defaultdict(list)  # sendMail messages
+        self.blocks: dict[str, list[dict[str, Any]]] = defaultdict(list)  # extra busy items
+        self.unknown: set[str] = set()  # mailboxes that do not exist in the tenant
         self.in_flight: dict[str, int] = defaultdict(int)
         self.peak: dict[str, int] = defaultdict(int)
         self.throttled = 0
+        self.batches: list[list[str]] = []  # each $batch's inner ids, in the answer's order
+        self._shuffle = random.Random(20)  # Graph does not keep the requests' order
         self._spent: dict[str, list[float]] = defaultdict(list)
         self._lock = threading.Lock()
         self._counter = 0
@@ -119,16 +141,28 @@ class GraphServer:
                                           "time": datetime.now(UTC).strftime(
                                               "%Y-%m-%dT%H:%M:%SZ")}
 
+    def add_busy(self, mailbox: str, start: datetime, end: datetime, status: str = "busy",
+                 subject: str = "") -> None:
+        """A busy block in the mailbox's calendar that getSchedule reports (an event of the
+        person's own, a holiday marked out of office)."""
+        with self._lock:
+            self.blocks[mailbox.lower()].append({
+                "status": status, "subject": subject,
+                "start": {"dateTime": start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+                          "timeZone": "UTC"},
+                "end": {"dateTime": end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+                        "timeZone": "UTC"}})
+
     # -- one request -----------------------------------------------------------------------
 
     def handle(self, method: str, raw_path: str, headers: dict[str, str], body: Any,
-               ) -> tuple[int, dict[str, str], Any, float]:
+               batch_id: str | None = None) -> tuple[int, dict[str, str], Any, float]:
         """Returns (status, headers, JSON body or None, delay before answering)."""
         split = urlsplit(raw_path)
         path = unquote(split.path)
         parts = path.split("/")  # ['', 'v1.0', 'users', mailbox, ...]
         mailbox = parts[3].lower() if len(parts) > 3 and parts[2] == "users" else ""
-        record = Recorded(method, path, split.query, headers, body, mailbox)
+        record = Recorded(method, path, split.query, headers, body, mailbox, batch_id=batch_id)
         with self._lock:
             self.requests.append(record)
             fault = next((f for f in self.faults
@@ -145,6 +179,14 @@ class GraphServer:
             record.status = fault.status
             return fault.status, fault.headers, error(fault.code or str(fault.status),
                                                       fault.message), fault.delay
+        if method == "POST" and path == BATCH_PATH and batch_id is None:
+            # The envelope: no mailbox's request itself, so not throttled; its inner ones are.
+            status, answer = self._batch(headers, body)
+            record.status = fault.status if fault is not None and fault.status else status
+            if fault is not None and fault.status:  # applied, then the scripted answer
+                return fault.status, fault.headers, error(fault.code or str(fault.status),
+                                                          fault.message), fault.delay
+            return status, {}, answer, fault.delay if fault is not None else 0.0
         throttled = self._admit(mailbox)
         if throttled is not None:
             record.status = 429
@@ -153,7 +195,7 @@ class GraphServer:
             if self.latency:
                 time.sleep(self.latency)  # the mailbox's work, holding its slot
             with self._lock:
-                status, answer = self._route(method, parts, mailbox, headers, body)
+                status, answer = self._route(method, parts, mailbox, headers, body, split.query)
         finally:
             with self._lock:
                 self.in_flight[mailbox] -= 1  # before the answer: the client may go on at once
@@ -185,10 +227,16 @@ class GraphServer:
             return None
 
     def _route(self, method: str, parts: list[str], mailbox: str, headers: dict[str, str],
-               body: Any) -> tuple[int, Any]:
+               body: Any, query: str = "") -> tuple[int, Any]:
         tail = parts[4:]
         if not mailbox:
             return 400, error("BadRequest", "Resource not found for the segment.")
+        if mailbox in self.unknown:
+            return 404, error("ErrorInvalidUser", f"The requested user '{mailbox}' is invalid.")
+        if method == "POST" and tail == ["calendar", "getSchedule"]:
+            return self._schedule(mailbox, headers, body)
+        if method == "GET" and tail == ["messages"]:
+            return self._find_messages(mailbox, query)
         if method == "POST" and tail == ["sendMail"]:
             params = _parameters(body)
             if not (params.get("message") or {}).get("toRecipients"):
@@ -206,7 +254,7 @@ class GraphServer:
             return 404, error("ErrorItemNotFound",
                               "The specified object was not found in the store.")
         if method == "GET" and len(tail) == 2:
-            return 200, self._view(mailbox, event, headers)
+            return 200, _selected(self._view(mailbox, event, headers), query)
         if method == "PATCH" and len(tail) == 2:
             problem = self._check_times(body)
             if problem:
@@ -222,6 +270,60 @@ class GraphServer:
                                                 "cancelComment": _parameters(body).get("comment")}
             return 202, None
         return 405, error("BadRequest", "The request is not supported.")
+
+    def _batch(self, headers: dict[str, str], body: Any) -> tuple[int, Any]:
+        """``POST /$batch``: ``{"requests": [{"id", "method", "url", "headers", "body"}]}``
+        answered ``{"responses": [{"id", "status", "headers", "body"}]}``, 200 whatever the
+        inner statuses; 400 for a batch that is not one (json-batching: "If the batch
+        request itself is malformed, the status code is 400")."""
+        requests = body.get("requests") if isinstance(body, dict) else None
+        problem = _batch_problem(requests)
+        if problem:
+            return 400, error("BadRequest", problem)
+        assert isinstance(requests, list)
+        with ThreadPoolExecutor(BATCH_PARALLEL) as pool:
+            answers = list(pool.map(lambda r: self._inner(r, headers), requests))
+        with self._lock:
+            # "Individual responses might appear in a different order than the requests."
+            self._shuffle.shuffle(answers)
+            self.batches.append([a["id"] for a in answers])
+        return 200, {"responses": answers}
+
+    def _inner(self, request: dict[str, Any], outer: dict[str, str]) -> dict[str, Any]:
+        """One inner request through ``handle`` (routing, faults, throttle), authorised
+        by the batch's own token as Graph does, with its headers and body as given."""
+        headers = {str(k).lower(): str(v) for k, v in (request.get("headers") or {}).items()}
+        if "authorization" in outer:
+            headers["authorization"] = outer["authorization"]
+        url = "/v1.0/" + str(request["url"]).lstrip("/")
+        status, extra, answer, delay = self.handle(str(request["method"]).upper(), url,
+                                                   headers, request.get("body"),
+                                                   batch_id=str(request["id"]))
+        if delay:
+            time.sleep(delay)  # a slow inner request holds the whole batch's answer
+        item: dict[str, Any] = {"id": request["id"], "status": status, "headers": dict(extra)}
+        if answer is not None:
+            item["headers"]["Content-Type"] = "application/json; odata.metadata=minimal"
+            item["body"] = answer
+        return item
+
+    def _find_messages(self, mailbox: str, query: str) -> tuple[int, Any]:
+        """``GET /users/{m}/messages?$filter=singleValueExtendedProperties/Any(ep: ep/id eq
+        '<id>' and ep/value eq '<value>')``: the sent messages carrying that property (what
+        sendMail with saveToSentItems left in Sent Items). Other filters are refused, as
+        Graph refuses a filter it cannot run."""
+        given = dict(parse_qsl(query))
+        match = re.fullmatch(r"singleValueExtendedProperties/Any\(ep: ep/id eq '(.*?)' and "
+                             r"ep/value eq '((?:[^']|'')*)'\)", given.get("$filter", ""))
+        if match is None:
+            return 400, error("ErrorInvalidUrlQueryFilter", "The query filter contains one or "
+                              "more invalid nodes.")
+        wanted = (match.group(1), match.group(2).replace("''", "'"))
+        found = [{"id": f"AAMkAGsent{n}"} for n, sent in enumerate(self.sent[mailbox])
+                 if any((p.get("id"), p.get("value")) == wanted
+                        for p in sent["message"].get("singleValueExtendedProperties") or [])]
+        return 200, {"@odata.context": f"https://graph.microsoft.com/v1.0/$metadata#users('"
+                                       f"{mailbox}')/messages(id)", "value": found[:1]}
 
     def _create(self, mailbox: str, headers: dict[str, str], body: Any) -> tuple[int, Any]:
         problem = self._check_times(body)
@@ -250,6 +352,79 @@ class GraphServer:
             self.transactions[mailbox][txid] = event_id
         return 201, self._view(mailbox, event, headers)
 
+    def _schedule(self, mailbox: str, headers: dict[str, str], body: Any) -> tuple[int, Any]:
+        """calendar: getSchedule (learn.microsoft.com/graph/api/calendar-getschedule)."""
+        params = _parameters(body)
+        problem = self._check_times({"start": params.get("startTime"),
+                                     "end": params.get("endTime")})
+        if problem:
+            return 400, problem
+        start, end = _instant(params["startTime"]), _instant(params["endTime"])
+        schedules = params.get("schedules") or []
+        days = -(-(end - start) // timedelta(days=1))
+        if end - start > timedelta(days=MAX_SCHEDULE_DAYS):
+            # Graph's own words (microsoft-graph-docs PR #19703, a 63-day request).
+            return 400, error("ErrorTimeIntervalTooBig", "The requested time duration "
+                              "specified for FreeBusyViewOptions.TimeWindow is too long. The "
+                              f"allowed limit = {MAX_SCHEDULE_DAYS} days; the actual limit = "
+                              f"{days} days.")
+        interval = int(params.get("availabilityViewInterval") or 30)
+        if not 5 <= interval <= 1440 or timedelta(minutes=interval) > end - start:
+            return 400, error("ErrorInvalidMergedFreeBusyInterval", "The specified merged "
+                              "free/busy interval is not valid. Specify an interval that is "
+                              "less than the free/busy time window and  between 5 and 1440 "
+                              "minutes.")
+        if not schedules or len(schedules) > MAX_SCHEDULES:
+            # The documented limit; Graph's code for it is not documented, this one is ours.
+            return 400, error("ErrorInvalidRequest", f"getSchedule takes 1 to {MAX_SCHEDULES} "
+                              f"schedules, got {len(schedules)}.")
+        zone = _preferred_zone(headers)
+        return 200, {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#Collection("
+                                       "microsoft.graph.scheduleInformation)",
+                     "value": [self._schedule_of(s, start, end, interval, zone)
+                               for s in schedules]}
+
+    def _schedule_of(self, schedule: str, start: datetime, end: datetime, interval: int,
+                     zone: str) -> dict[str, Any]:
+        if schedule.lower() in self.unknown:
+            # One schedule Graph cannot resolve: 200, and an error object in its place
+            # (microsoft-graph-docs issue #11225 shows this answer verbatim).
+            return {"scheduleId": schedule, "error": {
+                "message": f"Unable to resolve e-mail address {schedule} to an Active "
+                           "Directory object.", "responseCode": "5009"}}
+        items = []
+        for item in self._calendar_items(schedule.lower()):
+            begin, finish = _instant(item["start"]), _instant(item["end"])
+            if begin < end and start < finish:  # partly inside: reported whole
+                items.append({**item, "start": _in_zone(begin, zone),
+                              "end": _in_zone(finish, zone)})
+        items.sort(key=lambda i: i["start"]["dateTime"])
+        slots = -(-(end - start) // timedelta(minutes=interval))
+        view = ""
+        for n in range(slots):
+            slot = start + n * timedelta(minutes=interval)
+            view += str(max([VIEW_DIGITS.get(i["status"], 0) for i in items
+                             if _instant(i["start"]) < slot + timedelta(minutes=interval)
+                             and slot < _instant(i["end"])], default=0))
+        return {"scheduleId": schedule, "availabilityView": view, "scheduleItems": items,
+                "workingHours": {"daysOfWeek": ["monday", "tuesday", "wednesday", "thursday",
+                                                "friday"],
+                                 "startTime": "08:00:00.0000000", "endTime": "16:00:00.0000000",
+                                 "timeZone": {"name": "FLE Standard Time"}}}
+
+    def _calendar_items(self, mailbox: str) -> list[dict[str, Any]]:
+        """The schedule items of a mailbox: its live events (showAs, default busy) and the
+        blocks a test added."""
+        items = [{"isPrivate": False, "status": event.get("showAs") or "busy",
+                  "subject": event.get("subject", ""), "location": (event.get("location")
+                                                                    or {}).get("displayName", ""),
+                  "isMeeting": True, "isRecurring": False, "isException": False,
+                  "isReminderSet": True, "start": event["start"], "end": event["end"]}
+                 for event in self.events[mailbox].values() if "start" in event]
+        return items + [{"isPrivate": False, "location": "", "isMeeting": False,
+                         "isRecurring": False, "isException": False, "isReminderSet": False,
+                         **block} for block in self.blocks[mailbox]]
+
     @staticmethod
     def _check_times(body: Any) -> dict[str, Any] | None:
         for name in ("start", "end"):
@@ -277,6 +452,51 @@ class GraphServer:
                 view[name] = {"dateTime": wall.astimezone(ZoneInfo(ZONES[zone])).strftime(
                     "%Y-%m-%dT%H:%M:%S.0000000"), "timeZone": zone}
         return view
+
+
+def _batch_problem(requests: Any) -> str:
+    """Why a $batch body is refused as a whole, or "" if it is not. Graph answers these 400
+    BadRequest; its message text for each is not documented, so ours names the rule."""
+    if not isinstance(requests, list) or not requests:
+        return "Invalid batch payload format: a non-empty 'requests' array is required."
+    if len(requests) > MAX_BATCH:
+        return (f"Invalid batch payload format: at most {MAX_BATCH} requests are allowed "
+                f"in a batch, got {len(requests)}.")
+    if not all(isinstance(r, dict) and r.get("id") and r.get("method") and r.get("url")
+               for r in requests):
+        return "Invalid batch payload format: each request needs an id, a method and a url."
+    ids = [str(r["id"]).lower() for r in requests]  # "Not case-sensitive"
+    if len(set(ids)) != len(ids):
+        return "Invalid batch payload format: the request ids must be unique in the batch."
+    return ""
+
+
+def _selected(view: dict[str, Any], query: str) -> dict[str, Any]:
+    """An entity with only the ``$select``ed properties (and its id and annotations, which
+    Graph always returns), or whole when nothing is selected."""
+    chosen = dict(parse_qsl(query)).get("$select")
+    if not chosen:
+        return view
+    names = set(chosen.split(",")) | {"id"}
+    return {k: v for k, v in view.items() if k in names or k.startswith("@odata.")}
+
+
+def _instant(value: dict[str, str]) -> datetime:
+    """A dateTimeTimeZone as an aware datetime (seven fractional digits are fine)."""
+    wall = datetime.fromisoformat(value["dateTime"][:19])
+    return wall.replace(tzinfo=ZoneInfo(ZONES[value["timeZone"]]))
+
+
+def _in_zone(moment: datetime, zone: str) -> dict[str, str]:
+    return {"dateTime": moment.astimezone(ZoneInfo(ZONES.get(zone, "UTC"))).strftime(
+        "%Y-%m-%dT%H:%M:%S.0000000"), "timeZone": zone if zone in ZONES else "UTC"}
+
+
+def _preferred_zone(headers: dict[str, str]) -> str:
+    prefer = headers.get("prefer", "")
+    if 'outlook.timezone="' in prefer:
+        return prefer.split('outlook.timezone="', 1)[1].split('"', 1)[0]
+    return "UTC"
 
 
 def _parameters(body: Any) -> dict[str, Any]:

@@ -144,6 +144,14 @@ def test_graph_creates_moves_and_cancels_the_meeting_once(tmp_path: Path) -> Non
             flow.enqueue(now, since=datetime(2026, 12, 1, tzinfo=UTC), now=now)
             assert flow.deliver(now, clock=lambda row: now).sent == 0
 
+            server.respond(CONVENER, event["id"], "kirjaamo@laukaa.example", "accepted")
+            assert flow.read_responses(now) == 1
+            assert len(server.batches) == 1  # the answers come in one $batch
+            answered = flow.store.meeting(UID)
+            assert answered is not None
+            assert dict(answered.responses)["kirjaamo@laukaa.example"] == "accepted"
+            assert dict(answered.responses)["kirjaamo@muurame.example"] == "none"
+
             flow.move(UID, record.start + timedelta(days=7), now)
             flow.deliver(now, clock=lambda row: now)
             [moved] = server.events[CONVENER].values()
