@@ -473,6 +473,7 @@ class Pipeline:
             self.store.save_meeting(replace(
                 fresh, channel=fresh.channel or self.mailer.name,
                 remote_id=fresh.remote_id or outcome.remote_id,
+                remote_ical_uid=fresh.remote_ical_uid or getattr(outcome, "ical_uid", None) or None,
                 invited=tuple(sorted(p.email for p in job.event.attendees)),
             ))
         elif row.kind in ("invite", "update"):

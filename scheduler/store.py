@@ -25,7 +25,9 @@ from sqlalchemy import (
     Text,
     create_engine,
     insert,
+    inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import make_url
@@ -48,6 +50,7 @@ meetings = Table(
     Column("previous", String(40)),  # the start before the last `move`, for the update's text
     Column("channel", String(20)),  # the backend that first sent it: it sends all that follows
     Column("remote_id", String(600)),  # the event's id on that backend (Graph, EWS)
+    Column("remote_ical_uid", String(600)),  # the iCalUId the server reports for the event
     Column("responses", Text),  # JSON: attendee address -> accepted | declined | ... (read back)
 )
 
@@ -83,6 +86,7 @@ class MeetingRecord:
     channel: str | None = None
     remote_id: str | None = None
     responses: tuple[tuple[str, str], ...] = ()
+    remote_ical_uid: str | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,7 @@ class Store:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         self.engine: Engine = create_engine(url)
         metadata.create_all(self.engine)
+        _add_new_columns(self.engine)
 
     # -- meetings ---------------------------------------------------------------------------
 
@@ -129,6 +134,7 @@ class Store:
             "invited": json.dumps(sorted(record.invited)), "reason": record.reason,
             "previous": record.previous.isoformat() if record.previous else None,
             "channel": record.channel, "remote_id": record.remote_id,
+            "remote_ical_uid": record.remote_ical_uid,
             "responses": json.dumps(dict(record.responses)) if record.responses else None,
         }
         with self.engine.begin() as conn:
@@ -187,6 +193,23 @@ class Store:
         return [(r[0], r[1], r[2]) for r in rows]
 
 
+def _add_new_columns(engine: Engine) -> None:
+    """Bring a database made by an earlier version up to date: ``create_all`` makes missing
+    tables but never alters one, so a nullable column added since is added here. Only
+    additions; the data already stored is kept as it is."""
+    existing = inspect(engine)
+    for table in metadata.sorted_tables:
+        have = {column["name"] for column in existing.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in have:
+                continue
+            if not column.nullable:
+                raise RuntimeError(f"{table.name}.{column.name} cannot be added to a filled table")
+            kind = column.type.compile(dialect=engine.dialect)
+            with engine.begin() as conn:
+                conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
+
+
 def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
@@ -201,5 +224,6 @@ def _meeting(row: object, tz: tzinfo) -> MeetingRecord:
         invited=tuple(json.loads(data["invited"])), reason=data["reason"],
         previous=datetime.fromisoformat(data["previous"]) if data["previous"] else None,
         channel=data["channel"], remote_id=data["remote_id"],
+        remote_ical_uid=data["remote_ical_uid"],
         responses=tuple(sorted(json.loads(data["responses"]).items())) if data["responses"] else (),
     )

@@ -197,6 +197,7 @@ class EwsMailer:
             BaseProtocol.HTTP_ADAPTER_CLS = NoVerifyHTTPAdapter
         self._config: Any = None
         self._accounts: dict[str, Any] = {}
+        self._accounts_lock = threading.Lock()
         self._authenticated = False  # a 401 after a success in this run is throttling
         _install_redaction()
 
@@ -388,16 +389,19 @@ class EwsMailer:
 
     def _account(self, mailbox: str) -> Any:
         key = mailbox.lower()
-        if key not in self._accounts:
-            if self._config is None:
-                self._config = self._configuration()
-            self._accounts[key] = Account(
-                mailbox, config=self._config, autodiscover=False,
-                access_type=self._access_type(key), default_timezone=EWSTimeZone(HELSINKI))
-            # exchangelib has no per-Configuration timeout; the Protocol is shared by all
-            # accounts on this endpoint and these credentials.
-            self._accounts[key].protocol.TIMEOUT = self.timeout
-        return self._accounts[key]
+        # Delivery workers call from several threads; one Configuration and one Account per
+        # mailbox, or connections would be opened twice and one set never closed.
+        with self._accounts_lock:
+            if key not in self._accounts:
+                if self._config is None:
+                    self._config = self._configuration()
+                self._accounts[key] = Account(
+                    mailbox, config=self._config, autodiscover=False,
+                    access_type=self._access_type(key), default_timezone=EWSTimeZone(HELSINKI))
+                # exchangelib has no per-Configuration timeout; the Protocol is shared by all
+                # accounts on this endpoint and these credentials.
+                self._accounts[key].protocol.TIMEOUT = self.timeout
+            return self._accounts[key]
 
     def _access_type(self, mailbox: str) -> str:
         if self.access_type:

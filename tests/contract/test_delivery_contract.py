@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import email
 import mailbox
-import socket
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -52,13 +51,14 @@ from tests.conftest import HELSINKI, ROOT
 from tests.contract import ews_server, graph_server
 from tests.contract.test_graph import TOKEN as GRAPH_TOKEN
 from tests.contract.test_graph import FakeCredential
-from tests.contract.test_mailers import Recorder
+from tests.contract.test_mailers import Recorder, free_port
 from tests.integration.conftest import BROKEN, contacts_yaml
 
 CATALOGUE = load_catalogue(ROOT / "bodies")
 CALENDAR = WorkCalendar(blackout_months=frozenset({7}))
 UID = "kuntakokous-2027-1@yhdyspinta"
 CONVENER = "kirjaamo@jyvaskyla.example"
+WORKERS = 4  # the configured default: the promises hold with concurrent delivery calls
 DROPPED = "laukaa"  # the organisation whose contact is removed in the attendee test
 
 
@@ -153,7 +153,20 @@ def plain(messages: list[EmailMessage]) -> list[tuple[str, str]]:
 # -- the four peers ---------------------------------------------------------------------------
 
 
-class MaildirPeer(Peer):
+class ImipPeer(Peer):
+    """A peer that receives iMIP mail: calendars are built from what arrived."""
+
+    def delivered(self) -> list[EmailMessage]:
+        raise NotImplementedError
+
+    def calendars(self) -> Calendars:
+        return imip_calendars(self.delivered())
+
+    def messages(self) -> list[tuple[str, str]]:
+        return plain(self.delivered())
+
+
+class MaildirPeer(ImipPeer):
     name = "maildir"
     faults = ("disk",)
 
@@ -169,12 +182,6 @@ class MaildirPeer(Peer):
         parsed = [email.message_from_bytes(box.get_bytes(k), policy=default) for k in box.keys()]  # noqa: SIM118
         return [m for m in parsed if isinstance(m, EmailMessage)]
 
-    def calendars(self) -> Calendars:
-        return imip_calendars(self.delivered())
-
-    def messages(self) -> list[tuple[str, str]]:
-        return plain(self.delivered())
-
     def inject(self, fault: str) -> None:
         # The disk refuses: tmp/ is not a directory, as after a failed mount (ENOTDIR).
         (self.path / "tmp").rename(self.path / "tmp.saved")
@@ -189,13 +196,7 @@ class MaildirPeer(Peer):
             (self.path / "tmp.saved").rename(self.path / "tmp")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class SmtpPeer(Peer):
+class SmtpPeer(ImipPeer):
     name = "smtp"
     faults = ("451", "421", "down")
 
@@ -212,12 +213,6 @@ class SmtpPeer(Peer):
     def delivered(self) -> list[EmailMessage]:
         parsed = [email.message_from_bytes(raw, policy=default) for _, _, raw in self.recorder.received]
         return [m for m in parsed if isinstance(m, EmailMessage)]
-
-    def calendars(self) -> Calendars:
-        return imip_calendars(self.delivered())
-
-    def messages(self) -> list[tuple[str, str]]:
-        return plain(self.delivered())
 
     def inject(self, fault: str) -> None:
         if fault == "down":
@@ -387,7 +382,7 @@ class DeliveryContract:
         contacts = load_contacts(root / "contacts.yaml", CATALOGUE)
         return Pipeline(CATALOGUE, contacts, Templates(ROOT / "templates" / "mail"), CALENDAR,
                         HELSINKI, Store(f"sqlite:///{root / 'state.db'}", HELSINKI), peer.mailer(),
-                        "yhdyspinta")
+                        "yhdyspinta", workers=WORKERS)
 
     # -- helpers ----------------------------------------------------------------------------
 

@@ -82,6 +82,7 @@ def test_the_meeting_lives_in_the_conveners_mailbox(server: EwsServer, tmp_path:
     assert len(item.attendees) == 22
     record = flow.store.meeting(UID)
     assert record is not None and record.channel == "ews" and record.remote_id == item.item_id
+    assert record.remote_ical_uid == UID  # Exchange keeps the UID it was given
     kinds = [s.kind for s in server.sent]
     assert kinds.count("invitation") == 1  # Exchange invites everyone from one item
     assert kinds.count("message") > 20  # agenda-item requests, one per member organisation
@@ -141,6 +142,9 @@ def test_graph_creates_moves_and_cancels_the_meeting_once(tmp_path: Path) -> Non
             flow.deliver(now, clock=lambda row: now)
             [event] = server.events[CONVENER].values()
             assert len(event["attendees"]) == 22
+            created = flow.store.meeting(UID)
+            assert created is not None
+            assert (created.remote_id, created.remote_ical_uid) == (event["id"], event["iCalUId"])
             flow.enqueue(now, since=datetime(2026, 12, 1, tzinfo=UTC), now=now)
             assert flow.deliver(now, clock=lambda row: now).sent == 0
 

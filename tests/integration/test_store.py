@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -73,3 +74,20 @@ def test_the_outbox_key_is_unique_and_pending_rows_come_in_due_order(store: Stor
     assert failed.attempts == 1
     assert store.counts() == {"sent": 1, "failed": 1}
     assert store.failures() == [("m", "a@x", "invalid address")]
+
+
+def test_a_database_of_an_earlier_version_gains_the_new_column_and_keeps_its_rows(
+    store: Store,
+) -> None:
+    store.save_meeting(record(channel="graph", remote_id="AAMk"))
+    with store.engine.begin() as conn:  # as made before remote_ical_uid existed
+        conn.execute(text("ALTER TABLE meetings DROP COLUMN remote_ical_uid"))
+    url = store.engine.url.render_as_string(hide_password=False)
+    store.engine.dispose()
+    reopened = Store(url, HELSINKI)
+    old = reopened.meeting("kuntakokous-2027-1@yhdyspinta")
+    assert old is not None and (old.remote_id, old.remote_ical_uid) == ("AAMk", None)
+    reopened.save_meeting(replace(old, remote_ical_uid="040000008200E00074C5B7101A82E008"))
+    got = reopened.meeting(old.uid)
+    assert got is not None and got.remote_ical_uid == "040000008200E00074C5B7101A82E008"
+    reopened.engine.dispose()
