@@ -4,7 +4,10 @@ WORKDIR /src
 RUN python -m venv /opt/venv
 COPY pyproject.toml README.md ./
 COPY scheduler ./scheduler
-RUN /opt/venv/bin/pip install --no-cache-dir .
+# The delivery backends and PostgreSQL by default; `--build-arg EXTRAS=` for a Maildir/SMTP
+# image on SQLite without the Exchange libraries.
+ARG EXTRAS=graph,ews,postgresql
+RUN /opt/venv/bin/pip install --no-cache-dir ".${EXTRAS:+[$EXTRAS]}"
 
 FROM python:3.11-slim
 RUN useradd --system --create-home --home-dir /app --uid 10001 yhdyspinta
