@@ -433,7 +433,9 @@ class EwsMailer:
 
     @property
     def _who(self) -> str:
-        return f"client id {self.client_id!r}" if self.auth == "oauth2" else repr(self.username)
+        # Not repr() for the user: it would double the backslash of an NTLM DOMAIN\\user
+        # and name an account that does not exist.
+        return f"client id {self.client_id!r}" if self.auth == "oauth2" else f"'{self.username}'"
 
     @contextlib.contextmanager
     def _calling(self, what: str, mailbox: str) -> Iterator[None]:
@@ -738,13 +740,17 @@ def _unanswered(problems: dict[str, Exception]) -> DeliveryRejected | DeliveryUn
 
 class _Redaction(logging.Filter):
     """Rewrites log records that carry credentials. exchangelib logs every request's
-    headers (Authorization included) at DEBUG in exchangelib.util, and requests-oauthlib
-    logs the token request body (client_secret) and the token response (exchangelib#924)."""
+    headers (Authorization included) at DEBUG in exchangelib.util, requests-oauthlib
+    logs the token request body (client_secret) and the token response (exchangelib#924),
+    and pyspnego logs each NTLM message at DEBUG ("NTLM step input/output", spnego._ntlm),
+    the AUTHENTICATE one with its NTLMv2 response, from which the password can be
+    guessed offline (MS-NLMP 5.1, "Security Considerations for Implementers")."""
 
     PATTERNS = (
         re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)[^'\"\r\n,}]+"),
         re.compile(r"(?i)((?:client_secret|access_token|refresh_token|id_token|password)"
                    r"['\"]?\s*[:=]\s*['\"]?)[^'\"&\s,}]+"),
+        re.compile(r"(NTLM step (?:input|output): )\S+"),
     )
 
     def __init__(self) -> None:
@@ -773,7 +779,7 @@ class _Redaction(logging.Filter):
 _REDACTION = _Redaction()
 _REDACTED_LOGGERS = ("exchangelib.util", "exchangelib.util.xml", "exchangelib.protocol",
                      "exchangelib.services.common", "requests_oauthlib.oauth2_session",
-                     "requests_oauthlib.oauth2_auth")
+                     "requests_oauthlib.oauth2_auth", "spnego._ntlm")
 _installed = threading.Lock()
 
 

@@ -13,6 +13,10 @@ request is recorded with its headers and parsed XML, and faults can be scripted:
 ErrorServerBusy with BackOffMilliseconds (a request back before it is counted), HTTP 503,
 HTTP 401, a slow answer, a 503 or a slow answer after the work was done, and a connection
 closed without an answer (before or after the work).
+With ``ntlm_users`` the EWS endpoint requires NTLM, as an on-premises IIS does: the
+handshake (NEGOTIATE, CHALLENGE, AUTHENTICATE) authenticates the keep-alive connection, and
+pyspnego's own NTLM acceptor checks the client's AUTHENTICATE message against the users'
+passwords (a wrong password is a 401), so the client's NTLM is verified, not just accepted.
 It is a test double for the parts we use, not an Exchange emulator (tech.md section 3).
 """
 
@@ -21,15 +25,21 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import os
+import struct
+import tempfile
 import threading
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Literal, Self
+from typing import Any, Literal, Self
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape, quoteattr
+
+import spnego
+from spnego.exceptions import SpnegoError
 
 S = "http://schemas.xmlsoap.org/soap/envelope/"
 M = "http://schemas.microsoft.com/exchange/services/2006/messages"
@@ -84,6 +94,8 @@ class Recorded:
     headers: dict[str, str]
     body: str
     root: ET.Element
+    user: str | None = None  # who NTLM authenticated on its connection (DOMAIN\user)
+    connection: int = 0  # which TCP connection it came on, numbered from 1
 
     @property
     def impersonating(self) -> str | None:
@@ -159,14 +171,42 @@ class SentMessage:
     item_id: str = ""
 
 
+@dataclass
+class Connection:
+    """One client TCP connection, with its NTLM state. NTLM authenticates the connection, not
+    the request: after the handshake the client sends its requests on it without an
+    Authorization header, and a new connection starts unauthenticated (MS-NTHT, "NTLM Over
+    HTTP Protocol", and IIS's connection-based Windows authentication)."""
+
+    number: int
+    acceptor: Any = None  # pyspnego's NTLM acceptor, between CHALLENGE and AUTHENTICATE
+    user: str | None = None  # who the handshake authenticated
+
+
+# What a 401 offers when NTLM is required. IIS sends "Negotiate" and "NTLM" as two header
+# fields; one field listing both challenges means the same (RFC 9110 section 11.6.1).
+NTLM_OFFER = "Negotiate, NTLM"
+_NTLM_SIGNATURE = b"NTLMSSP\0"  # MS-NLMP 2.2.1: every NTLM message starts with it
+
+
 class EwsServer:
     """The peer itself; ``start()``/``stop()``, or use as a context manager."""
 
     def __init__(self, *, token: str = "test-access-token", client_secret: str | None = None,
-                 authorization: str | None = None) -> None:
+                 authorization: str | None = None,
+                 ntlm_users: dict[str, str] | None = None) -> None:
         self.token = token  # what the token endpoint issues
         self.client_secret = client_secret  # None: any secret gets a token
         self.authorization = authorization  # the Authorization header EWS expects; None: any
+        # "DOMAIN\\user" (or "user@domain") -> password; None: NTLM is not asked for
+        self.ntlm_users = ntlm_users
+        self.ntlm_challenges = 0  # NEGOTIATE messages answered with a CHALLENGE
+        self.ntlm_logins: list[tuple[int, str]] = []  # (connection, user) per AUTHENTICATE accepted
+        self.ntlm_refusals = 0  # AUTHENTICATE messages refused (a wrong password, a bad token)
+        self.ntlm_tokens: list[str] = []  # every NTLM token the client sent, base64
+        self._ntlm_file: str | None = None
+        self._saved_ntlm_file: str | None = None
+        self._connections = itertools.count(1)
         self.requests: list[Recorded] = []
         self.token_requests: list[dict[str, list[str]]] = []
         self.items: dict[str, StoredItem] = {}  # by ItemId
@@ -198,12 +238,43 @@ class EwsServer:
         return f"http://127.0.0.1:{self._http.server_port}{TOKEN_PATH}"
 
     def start(self) -> Self:
+        if self.ntlm_users is not None:
+            self._write_ntlm_users(self.ntlm_users)
         self._thread.start()
         return self
 
     def stop(self) -> None:
         self._http.shutdown()
         self._http.server_close()
+        if self._ntlm_file is not None:
+            if self._saved_ntlm_file is None:
+                os.environ.pop("NTLM_USER_FILE", None)
+            else:
+                os.environ["NTLM_USER_FILE"] = self._saved_ntlm_file
+            os.unlink(self._ntlm_file)
+            self._ntlm_file = None
+
+    def _write_ntlm_users(self, users: dict[str, str]) -> None:
+        """pyspnego's NTLM acceptor knows users only from the file NTLM_USER_FILE names, read
+        at each AUTHENTICATE; its "DOMAIN:USER:PASSWORD" lines (spnego._ntlm._get_credential,
+        the format gss-ntlmssp reads too) need the domain apart, and an empty one for a UPN.
+        The variable is process-wide: one NTLM server at a time."""
+        lines = []
+        for name, password in users.items():
+            domain, _, user = name.rpartition("\\")
+            if any(c in part for part in (domain, user, password) for c in ":\r\n"):
+                raise ValueError("ntlm_users: no ':' or line break in a name or password "
+                                 "(pyspnego's user file is colon-separated lines)")
+            lines.append(f"{domain}:{user}:{password}\n")
+        handle, self._ntlm_file = tempfile.mkstemp(prefix="ews-ntlm-users-")
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.writelines(lines)
+        self._saved_ntlm_file = os.environ.get("NTLM_USER_FILE")
+        os.environ["NTLM_USER_FILE"] = self._ntlm_file
+
+    def connection(self) -> Connection:
+        """A new client connection (the request handler makes one per TCP connection)."""
+        return Connection(next(self._connections))
 
     def __enter__(self) -> Self:
         return self.start()
@@ -248,14 +319,21 @@ class EwsServer:
                     return fault
         return None
 
-    def handle_ews(self, headers: dict[str, str], body: str) -> tuple[int, dict[str, str], str]:
+    def handle_ews(self, headers: dict[str, str], body: str,
+                   connection: Connection | None = None) -> tuple[int, dict[str, str], str]:
+        connection = connection or self.connection()
+        if self.ntlm_users is not None:
+            refused = self._ntlm(headers, connection)
+            if refused is not None:
+                return refused  # a handshake step or a refusal: nothing is recorded or done
         root = ET.fromstring(body)
         soap_body = root.find(f"{{{S}}}Body")
         assert soap_body is not None and len(soap_body), "a SOAP request without a body"
         # GetUserAvailability's body element is GetUserAvailabilityRequest (its example)
         operation = soap_body[0].tag.split("}")[1].removesuffix("Request")
         with self._lock:
-            self.requests.append(Recorded(operation, headers, body, root))
+            self.requests.append(Recorded(operation, headers, body, root, connection.user,
+                                          connection.number))
             if time.monotonic() < self._busy_until:
                 self.early_requests += 1
         fault = self._fault_for(operation)
@@ -274,7 +352,8 @@ class EwsServer:
                 return 503, {}, "Service Unavailable"
         if (fault is not None and fault.kind == "401") or (
                 self.authorization is not None and headers.get("Authorization") != self.authorization):
-            return 401, {"WWW-Authenticate": 'Basic realm="ews"'}, ""
+            offer = NTLM_OFFER if self.ntlm_users is not None else 'Basic realm="ews"'
+            return 401, {"WWW-Authenticate": offer}, ""
         # Whose mailbox: the impersonated one, else the one named in the request (a delegate
         # with FullAccess), else the signed-in user's own (Basic only; enough for these tests).
         mailbox = (_find(root, "ExchangeImpersonation", "PrimarySmtpAddress")
@@ -293,6 +372,51 @@ class EwsServer:
         if answer.startswith("<s:Fault>"):
             return 500, {}, ENVELOPE.format(answer)
         return 200, {}, ENVELOPE.format(answer)
+
+    def _ntlm(self, headers: dict[str, str], connection: Connection
+              ) -> tuple[int, dict[str, str], str] | None:
+        """None when ``connection`` is authenticated (by this request's AUTHENTICATE or an
+        earlier one), else the 401 to answer: an offer of NTLM, or the CHALLENGE to the
+        client's NEGOTIATE (MS-NLMP 1.3.1.1, connection-oriented; MS-NTHT 3.2.5). The
+        client sends the whole request with each step; only the AUTHENTICATE one is done."""
+        scheme, _, token = headers.get("Authorization", "").partition(" ")
+        if scheme.lower() not in ("ntlm", "negotiate") or not token:
+            if connection.user is not None:
+                return None  # an authenticated connection: no header needed
+            return 401, {"WWW-Authenticate": NTLM_OFFER}, ""
+        with self._lock:
+            self.ntlm_tokens.append(token.strip())
+        try:
+            message = base64.b64decode(token.strip(), validate=True)
+        except ValueError:
+            message = b""
+        # MS-NLMP 2.2.1: MessageType, 4 bytes little-endian after the signature
+        kind = int.from_bytes(message[8:12], "little") if message.startswith(_NTLM_SIGNATURE) else 0
+        acceptor, connection.acceptor, connection.user = connection.acceptor, None, None
+        try:
+            if kind == 1:  # NEGOTIATE: a new handshake, on a new or an authenticated connection
+                # use_ntlm: pyspnego's own NTLM, not a system GSSAPI or SSPI one
+                acceptor = spnego.server(protocol="ntlm", options=spnego.NegotiateOptions.use_ntlm)
+                challenge = acceptor.step(message) or b""
+                connection.acceptor = acceptor
+                with self._lock:
+                    self.ntlm_challenges += 1
+                return 401, {"WWW-Authenticate":
+                             f"{scheme} {base64.b64encode(challenge).decode()}"}, ""
+            if kind != 3 or acceptor is None:
+                raise ValueError("an NTLM message out of turn")
+            acceptor.step(message)  # checks the NTLMv2 response and the MIC; raises if wrong
+            user = str(acceptor.client_principal)
+        except (SpnegoError, ValueError, IndexError, struct.error):
+            # Refused by the acceptor (SpnegoError) or not parsed as NTLM: a failed login,
+            # answered as IIS does, with a fresh offer.
+            with self._lock:
+                self.ntlm_refusals += 1
+            return 401, {"WWW-Authenticate": NTLM_OFFER}, ""
+        connection.user = user
+        with self._lock:
+            self.ntlm_logins.append((connection.number, user))
+        return None
 
     def handle_token(self, form: dict[str, list[str]]) -> tuple[int, dict[str, str], str]:
         with self._lock:
@@ -853,13 +977,18 @@ def _handler(server: EwsServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as IIS does; exchangelib reuses sessions
 
+        def setup(self) -> None:
+            super().setup()
+            self.client = server.connection()  # one handler per TCP connection
+
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length).decode("utf-8")
             if self.path == TOKEN_PATH:
                 status, headers, text = server.handle_token(parse_qs(raw))
             elif self.path == EWS_PATH:
-                status, headers, text = server.handle_ews(dict(self.headers.items()), raw)
+                status, headers, text = server.handle_ews(dict(self.headers.items()), raw,
+                                                          self.client)
                 if status == 0:  # a "drop" fault: close the connection, answer nothing
                     self.close_connection = True
                     return

@@ -11,6 +11,7 @@ import itertools
 import logging
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -812,3 +813,147 @@ def test_configuration_mistakes_fail_at_construction() -> None:
         EwsMailer(service_endpoint="https://ews.example/EWS/Exchange.asmx", version="Exchange2099")
     with pytest.raises(ValueError, match="service_endpoint"):
         EwsMailer()
+
+
+# -- NTLM, as on-premises Exchange asks for it -------------------------------------------------
+
+SERVICE = "KESKISUOMI\\svc-yhdyspinta"  # a service account with ApplicationImpersonation
+SERVICE_PASSWORD = "Palvelu-SALASANA-ÄLÄ-NÄYTÄ-9"
+
+
+@pytest.fixture
+def ntlm_server() -> Iterator[EwsServer]:
+    # The peer checks each AUTHENTICATE with pyspnego's NTLM acceptor against this password.
+    with EwsServer(ntlm_users={SERVICE: SERVICE_PASSWORD}) as peer:
+        yield peer
+    exchangelib.close_connections()
+
+
+@pytest.fixture
+def make_ntlm_mailer(ntlm_server: EwsServer, tmp_path: Path) -> Iterator[Callable[[str], EwsMailer]]:
+    made: list[EwsMailer] = []
+
+    def make(password: str) -> EwsMailer:
+        password_file = tmp_path / f"password-{len(made)}"
+        password_file.write_text(password + "\n", encoding="utf-8")
+        made.append(EwsMailer(service_endpoint=ntlm_server.endpoint, auth="ntlm",
+                              username=SERVICE, password_file=str(password_file),
+                              timeout=5.0, retry_seconds=60))
+        return made[-1]
+
+    yield make
+    for backend in made:
+        backend.close()
+
+
+def test_ntlm_makes_a_meeting_and_sends_a_message_as_the_service_account(
+    make_ntlm_mailer: Callable[[str], EwsMailer], ntlm_server: EwsServer
+) -> None:
+    mailer = make_ntlm_mailer(SERVICE_PASSWORD)
+
+    created = mailer.create_event(EVENT, "k1")
+    mailer.send(message("matti@example.org"), "k2")
+
+    [item] = ntlm_server.calendar(ORGANISER.email)
+    assert created.remote_id == item.item_id and item.uid == EVENT.uid
+    assert [m.to[0][0] for m in ntlm_server.messages(ORGANISER.email)] == ["matti@example.org"]
+    assert {r.operation for r in ntlm_server.requests} >= {"CreateItem", "FindItem"}
+    # Every request done was on a connection the acceptor authenticated as the service
+    # account, which acts for the organiser by impersonation (tech.md section 3).
+    assert {r.user for r in ntlm_server.requests} == {SERVICE}
+    assert {r.impersonating for r in ntlm_server.requests} == {ORGANISER.email}
+    assert ntlm_server.ntlm_refusals == 0
+
+
+def test_ntlm_authenticates_the_connection_once_for_many_requests(
+    make_ntlm_mailer: Callable[[str], EwsMailer], ntlm_server: EwsServer
+) -> None:
+    mailer = make_ntlm_mailer(SERVICE_PASSWORD)
+    created = mailer.create_event(EVENT, "k1")
+    mailer.update_event(created.remote_id, EVENT, "k2")
+    mailer.responses(created.remote_id, ORGANISER)
+    for n in range(3):
+        mailer.send(message("matti@example.org", n), f"m{n}")
+
+    requests = ntlm_server.requests
+    # One after another, exchangelib uses one session, so one keep-alive connection: one
+    # handshake, and the later requests ride on it without an Authorization header.
+    assert len(requests) >= 8
+    assert {r.connection for r in requests} == {requests[0].connection}
+    assert ntlm_server.ntlm_challenges == 1
+    assert ntlm_server.ntlm_logins == [(requests[0].connection, SERVICE)]
+    assert [r for r in requests if "Authorization" in r.headers] == [requests[0]]
+    assert requests[0].headers["Authorization"].startswith("NTLM ")
+
+
+def test_ntlm_from_several_threads_authenticates_each_connection_once(
+    make_ntlm_mailer: Callable[[str], EwsMailer], ntlm_server: EwsServer
+) -> None:
+    mailer = make_ntlm_mailer(SERVICE_PASSWORD)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(lambda n: mailer.send(message(f"v{n}@example.org", n), f"m{n}"),
+                      range(24)))
+
+    assert len(ntlm_server.messages(ORGANISER.email)) == 24
+    connections = {r.connection for r in ntlm_server.requests}
+    # However many connections exchangelib opened (at most max_connections = 4), each was
+    # authenticated exactly once, and each request came on an authenticated one.
+    assert 1 <= len(connections) <= 4
+    assert sorted(c for c, _ in ntlm_server.ntlm_logins) == sorted(connections)
+    assert ntlm_server.ntlm_challenges == len(connections)
+    assert {r.user for r in ntlm_server.requests} == {SERVICE}
+    assert len(ntlm_server.requests) > len(connections)
+
+
+def test_a_wrong_ntlm_password_names_the_user_only(
+    make_ntlm_mailer: Callable[[str], EwsMailer], ntlm_server: EwsServer,
+    caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    wrong = "Vaara-SALASANA-ÄLÄ-NÄYTÄ-0"
+    mailer = make_ntlm_mailer(wrong)
+
+    with pytest.raises(DeliveryRejected, match="401") as caught:
+        mailer.create_event(EVENT, "k1")
+
+    # The handshake ran, and pyspnego's acceptor refused the AUTHENTICATE message; nothing
+    # was done, and it was not tried again (failed logins count towards an AD lockout).
+    assert (ntlm_server.ntlm_challenges, ntlm_server.ntlm_refusals) == (1, 1)
+    assert ntlm_server.ntlm_logins == [] and ntlm_server.requests == []
+    assert SERVICE in str(caught.value)
+    assert caught.value.__cause__ is None
+    assert_clean(repr(caught.value), wrong, SERVICE_PASSWORD, "SALASANA")
+    assert "Authorization" in caplog.text  # exchangelib logged the request headers at DEBUG
+    assert_clean(caplog.text, wrong, *ntlm_server.ntlm_tokens)  # not the NTLM messages
+
+
+def test_a_working_ntlm_run_logs_no_password_or_ntlm_message(
+    make_ntlm_mailer: Callable[[str], EwsMailer], ntlm_server: EwsServer,
+    caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    mailer = make_ntlm_mailer(SERVICE_PASSWORD)
+    mailer.create_event(EVENT, "k1")
+    mailer.send(message("matti@example.org"), "k2")
+    assert ntlm_server.ntlm_logins and ntlm_server.ntlm_tokens
+    assert "Authorization" in caplog.text
+    assert_clean(caplog.text, SERVICE_PASSWORD, *ntlm_server.ntlm_tokens)
+
+
+def test_ntlm_with_a_upn_user_name(tmp_path: Path) -> None:
+    # exchangelib sends an e-mail-form user as "\user@domain" (no domain part, protocol.py),
+    # which the acceptor looks up as a UPN.
+    user = "svc-yhdyspinta@keskisuomi.example"
+    password = tmp_path / "password"
+    password.write_text(SERVICE_PASSWORD, encoding="utf-8")
+    with EwsServer(ntlm_users={user: SERVICE_PASSWORD}) as peer:
+        mailer = EwsMailer(service_endpoint=peer.endpoint, auth="ntlm", username=user,
+                           password_file=str(password), timeout=5.0)
+        try:
+            mailer.create_event(EVENT, "k1")
+        finally:
+            mailer.close()
+            exchangelib.close_connections()
+    assert len(peer.calendar(ORGANISER.email)) == 1
+    assert {r.user for r in peer.requests} == {user}
+    assert {r.impersonating for r in peer.requests} == {ORGANISER.email}
