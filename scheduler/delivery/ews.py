@@ -198,6 +198,7 @@ class EwsMailer:
         self._config: Any = None
         self._accounts: dict[str, Any] = {}
         self._accounts_lock = threading.Lock()
+        self._one_at_a_time = threading.RLock()  # see _calling
         self._authenticated = False  # a 401 after a success in this run is throttling
         _install_redaction()
 
@@ -439,37 +440,41 @@ class EwsMailer:
 
     @contextlib.contextmanager
     def _calling(self, what: str, mailbox: str) -> Iterator[None]:
-        """Translate what exchangelib raises into the two outcomes the outbox knows."""
-        try:
-            yield
-        except (DeliveryRejected, DeliveryUnavailable):
-            raise
-        except ews_errors.UnauthorizedError:
-            if self._authenticated:  # EWS also sends 401 to slow clients down (exchangelib)
-                raise DeliveryUnavailable(f"ews: {self.service_endpoint} refused {self._who} "
-                                          "after accepting it earlier (401)") from None
-            raise DeliveryRejected(f"ews: {self.service_endpoint} refused the login for "
-                                   f"{self._who} (401)") from None
-        except OAuth2Error as exc:
-            # The token endpoint's error code only: its description and the request it echoes
-            # may carry the secret (exchangelib#924).
-            code = getattr(exc, "error", "") or exc.__class__.__name__
-            if code in ("temporarily_unavailable", "server_error"):
-                raise DeliveryUnavailable(f"ews: no token for {self._who} ({code})") from None
-            raise DeliveryRejected(f"ews: the token endpoint refused {self._who} ({code})") from None
-        except _TRANSIENT as exc:
-            raise DeliveryUnavailable(f"ews: could not {what} in {mailbox}: "
-                                      f"{exc.__class__.__name__}") from None
-        except ews_errors.ResponseMessageError as exc:
-            text = _REDACTION.redact(str(exc).splitlines()[0] if str(exc) else "")[:200]
-            raise DeliveryRejected(f"ews: could not {what} in {mailbox}: "
-                                   f"{exc.__class__.__name__} {text}".strip()) from None
-        except (ews_errors.TransportError, ews_errors.CASError, OSError) as exc:
-            # No connection, TLS, a proxy's 502: the environment, not this message.
-            raise DeliveryUnavailable(f"ews: could not {what} in {mailbox}: "
-                                      f"{exc.__class__.__name__}") from None
-        else:
-            self._authenticated = True
+        """Translate what exchangelib raises into the two outcomes the outbox knows. One
+        call at a time: exchangelib 5.6's session pool deadlocks when several threads back
+        off at once (each shrinks the pool while waiting for a session the others hold), as
+        the delivery contract's ErrorServerBusy case with four workers showed."""
+        with self._one_at_a_time:
+            try:
+                yield
+            except (DeliveryRejected, DeliveryUnavailable):
+                raise
+            except ews_errors.UnauthorizedError:
+                if self._authenticated:  # EWS also sends 401 to slow clients down (exchangelib)
+                    raise DeliveryUnavailable(f"ews: {self.service_endpoint} refused {self._who} "
+                                              "after accepting it earlier (401)") from None
+                raise DeliveryRejected(f"ews: {self.service_endpoint} refused the login for "
+                                       f"{self._who} (401)") from None
+            except OAuth2Error as exc:
+                # The token endpoint's error code only: its description and the request it echoes
+                # may carry the secret (exchangelib#924).
+                code = getattr(exc, "error", "") or exc.__class__.__name__
+                if code in ("temporarily_unavailable", "server_error"):
+                    raise DeliveryUnavailable(f"ews: no token for {self._who} ({code})") from None
+                raise DeliveryRejected(f"ews: the token endpoint refused {self._who} ({code})") from None
+            except _TRANSIENT as exc:
+                raise DeliveryUnavailable(f"ews: could not {what} in {mailbox}: "
+                                          f"{exc.__class__.__name__}") from None
+            except ews_errors.ResponseMessageError as exc:
+                text = _REDACTION.redact(str(exc).splitlines()[0] if str(exc) else "")[:200]
+                raise DeliveryRejected(f"ews: could not {what} in {mailbox}: "
+                                       f"{exc.__class__.__name__} {text}".strip()) from None
+            except (ews_errors.TransportError, ews_errors.CASError, OSError) as exc:
+                # No connection, TLS, a proxy's 502: the environment, not this message.
+                raise DeliveryUnavailable(f"ews: could not {what} in {mailbox}: "
+                                          f"{exc.__class__.__name__}") from None
+            else:
+                self._authenticated = True
 
 
 def _version(name: str) -> Any:
