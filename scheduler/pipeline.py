@@ -434,9 +434,8 @@ class Pipeline:
             self._refused(row, exc, report)
             return None
         # A retried row may have gone the first time (an answer lost): the backend looks.
-        send = partial(self.mailer.send, message, row.key, again=True) if row.attempts \
-            else partial(self.mailer.send, message, row.key)
-        return _Job(row, now, record, send)
+        return _Job(row, now, record,
+                    partial(self.mailer.send, message, row.key, again=row.attempts > 0))
 
     def _prepare_event(self, row: OutboxRow, record: MeetingRecord, now: datetime,
                        report: Report) -> _Job | None:

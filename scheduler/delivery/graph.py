@@ -865,7 +865,17 @@ def _json_request(method: Method, builder: BaseRequestBuilder, body: dict[str, A
     return info
 
 
-class _EventIds(Parsable):
+class _Answer(Parsable):
+    """A JSON answer we only read: no serialisation, and fields not named are dropped."""
+
+    def __init__(self) -> None:
+        self.additional_data: dict[str, Any] = {}
+
+    def serialize(self, writer: SerializationWriter) -> None:
+        raise NotImplementedError("an answer only")
+
+
+class _EventIds(_Answer):
     """The two fields of Graph's event answer that the outbox keeps.
 
     Why not the SDK's ``Event``: in msgraph-sdk 1.65 every deserialised ``Event`` runs
@@ -877,6 +887,7 @@ class _EventIds(Parsable):
     """
 
     def __init__(self) -> None:
+        super().__init__()
         self.id: str | None = None
         self.i_cal_u_id: str | None = None
 
@@ -887,9 +898,6 @@ class _EventIds(Parsable):
     def get_field_deserializers(self) -> dict[str, Callable[[ParseNode], None]]:
         return {"id": lambda n: setattr(self, "id", n.get_str_value()),
                 "iCalUId": lambda n: setattr(self, "i_cal_u_id", n.get_str_value())}
-
-    def serialize(self, writer: SerializationWriter) -> None:
-        raise NotImplementedError("an answer only")
 
 
 async def _send(client: GraphServiceClient, info: RequestInformation) -> _EventIds | None:
@@ -948,16 +956,6 @@ def _text(node: ParseNode, *path: str) -> str | None:
             return None
         node = child
     return node.get_str_value()
-
-
-class _Answer(Parsable):
-    """A JSON answer we only read: no serialisation, and fields not named are dropped."""
-
-    def __init__(self) -> None:
-        self.additional_data: dict[str, Any] = {}
-
-    def serialize(self, writer: SerializationWriter) -> None:
-        raise NotImplementedError("an answer only")
 
 
 class _BatchAnswer(_Answer):

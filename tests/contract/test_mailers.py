@@ -5,6 +5,7 @@ The contract all four backends pass, through the pipeline, is test_delivery_cont
 
 from __future__ import annotations
 
+import contextlib
 import mailbox
 import socket
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -78,13 +79,24 @@ class Recorder:
         return "250 OK queued"
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[Controller, Recorder]]:
-    recorder = Recorder()
+R = TypeVar("R", bound=Recorder)
+
+
+@contextlib.contextmanager
+def serving(recorder: R) -> Iterator[tuple[Controller, R]]:
+    """aiosmtpd on a free local port with ``recorder`` as its handler, for a test's life."""
     controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
     controller.start()
-    yield controller, recorder
-    controller.stop()
+    try:
+        yield controller, recorder
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[Controller, Recorder]]:
+    with serving(Recorder()) as server:
+        yield server
 
 
 class MailerContract:

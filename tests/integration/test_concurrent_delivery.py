@@ -41,7 +41,7 @@ from tests.conftest import HELSINKI, ROOT
 from tests.contract.graph_server import running
 from tests.contract.test_graph import TOKEN as GRAPH_TOKEN
 from tests.contract.test_graph import FakeCredential
-from tests.contract.test_mailers import Recorder, free_port
+from tests.contract.test_mailers import Recorder, serving
 from tests.integration.conftest import BROKEN, contacts_yaml
 
 CATALOGUE = load_catalogue(ROOT / "bodies")
@@ -84,11 +84,8 @@ class Overtaking(Recorder):
 
 @pytest.fixture
 def server() -> Iterator[tuple[Controller, Overtaking]]:
-    recorder = Overtaking()
-    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, recorder
-    controller.stop()
+    with serving(Overtaking()) as running:
+        yield running
 
 
 def pipeline(root: Path, mailer: Mailer, workers: int = WORKERS) -> Pipeline:
