@@ -24,19 +24,19 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .actions import action_chain
-from .audience import Audience
-from .compose import CALENDAR_KINDS, Composer
-from .contacts import Contacts, is_valid_address
+from .catalogue.contacts import Contacts, is_valid_address
+from .catalogue.model import Catalogue
 from .delivery import DeliveryRejected, DeliveryUnavailable, Mailer, Receipt
 from .delivery.events import CalendarEvent, Person
 from .errors import UserError
-from .export import Renderer, write_ics
-from .messages import Templates
-from .model import Catalogue
-from .planner import Meeting, Plan, PlanProblem
-from .store import MeetingRecord, OutboxRow, Store
-from .workdays import WorkCalendar
+from .messaging.audience import Audience
+from .messaging.compose import CALENDAR_KINDS, Composer
+from .messaging.mail import Templates
+from .messaging.render import Renderer, write_ics
+from .outbox.store import MeetingRecord, OutboxRow, Store
+from .planning.actions import action_chain
+from .planning.planner import Meeting, Plan, PlanProblem
+from .planning.workdays import WorkCalendar
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
 
+from .catalogue.model import Frozen, Month
+from .catalogue.validation import explain
 from .errors import Problem, UserError
-from .model import Frozen, Month
-from .validation import explain
 
 ENV_PREFIX = "YHDYSPINTA_"
 

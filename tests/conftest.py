@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduler.catalogue import load_catalogue
-from scheduler.model import Body, Catalogue, Grouping, Organisation, Region
+from scheduler.catalogue.load import load_catalogue
+from scheduler.catalogue.model import Body, Catalogue, Grouping, Organisation, Region
 
 ROOT = Path(__file__).resolve().parent.parent
 HELSINKI = ZoneInfo("Europe/Helsinki")

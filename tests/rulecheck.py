@@ -7,9 +7,9 @@ import itertools
 from collections import Counter
 from datetime import date, timedelta
 
-from scheduler.model import Catalogue, Months, PerTerm, PerYear, Precedes, Round
-from scheduler.planner import Meeting, Plan, Window
-from scheduler.workdays import WorkCalendar
+from scheduler.catalogue.model import Catalogue, Months, PerTerm, PerYear, Precedes, Round
+from scheduler.planning.planner import Meeting, Plan, Window
+from scheduler.planning.workdays import WorkCalendar
 
 
 def violations(plan: Plan, catalogue: Catalogue, calendar: WorkCalendar, window: Window) -> list[str]:

@@ -283,7 +283,7 @@ def report(region: Case, national: list[Case], ics: Case | None, checks: dict[in
 def profile(bodies: Path) -> str:
     """cProfile of the national plan in this process: the top functions by own and total time."""
     sys.path.insert(0, str(REPO))
-    from scheduler.__main__ import main as cli_main  # the package under test
+    from scheduler.cli import main as cli_main  # the package under test
 
     previous = Path.cwd()
     os.chdir(REPO)

@@ -43,15 +43,15 @@ from aiosmtpd.controller import Controller
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from scheduler.catalogue import load_catalogue
-from scheduler.contacts import Recipient, load_contacts
+from scheduler.catalogue.contacts import Recipient, load_contacts
+from scheduler.catalogue.load import load_catalogue
 from scheduler.delivery.smtp import SmtpMailer
-from scheduler.invites import Invitation, request
-from scheduler.messages import Rendered, Templates, build_email
+from scheduler.messaging.invites import Invitation, request
+from scheduler.messaging.mail import Rendered, Templates, build_email
+from scheduler.outbox.store import Store
 from scheduler.pipeline import Pipeline
-from scheduler.planner import Window, plan_meetings
-from scheduler.store import Store
-from scheduler.workdays import WorkCalendar
+from scheduler.planning.planner import Window, plan_meetings
+from scheduler.planning.workdays import WorkCalendar
 
 HEL = ZoneInfo("Europe/Helsinki")
 SENDER = Recipient("kokoukset@liitto.example", "Keski-Suomen liitto", "fi", "liitto")

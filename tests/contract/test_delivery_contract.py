@@ -34,19 +34,19 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from scheduler.catalogue import load_catalogue
-from scheduler.compose import CALENDAR_KINDS
-from scheduler.contacts import load_contacts
+from scheduler.catalogue.contacts import load_contacts
+from scheduler.catalogue.load import load_catalogue
 from scheduler.delivery import Mailer
 from scheduler.delivery.ews import EwsMailer
 from scheduler.delivery.graph import GraphMailer
 from scheduler.delivery.maildir import MaildirMailer
 from scheduler.delivery.smtp import SmtpMailer
-from scheduler.messages import Templates
+from scheduler.messaging.compose import CALENDAR_KINDS
+from scheduler.messaging.mail import Templates
+from scheduler.outbox.store import MeetingRecord, Store, outbox
 from scheduler.pipeline import Pipeline, Report
-from scheduler.planner import Plan, Window, plan_meetings
-from scheduler.store import MeetingRecord, Store, outbox
-from scheduler.workdays import WorkCalendar
+from scheduler.planning.planner import Plan, Window, plan_meetings
+from scheduler.planning.workdays import WorkCalendar
 from tests.conftest import HELSINKI, ROOT
 from tests.contract import ews_server, graph_server
 from tests.contract.test_graph import TOKEN as GRAPH_TOKEN

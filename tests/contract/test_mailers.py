@@ -20,11 +20,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
-from scheduler.contacts import Recipient
+from scheduler.catalogue.contacts import Recipient
 from scheduler.delivery import DeliveryRejected, DeliveryUnavailable, Mailer
 from scheduler.delivery.maildir import MaildirMailer
 from scheduler.delivery.smtp import SmtpMailer
-from scheduler.messages import Rendered, build_email
+from scheduler.messaging.mail import Rendered, build_email
 
 SENDER = Recipient("kokoukset@liitto.example", "Keski-Suomen liitto", "fi", "liitto")
 CALENDAR = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:u@y\r\n"

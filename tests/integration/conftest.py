@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scheduler.__main__ import main
+from scheduler.cli import main
 from tests.conftest import ROOT
 
 SWEDISH = "anna.svensson@hva.example"

@@ -3,7 +3,7 @@
 Radicale (3.x, from PyPI) runs in-process in a thread on 127.0.0.1 with a port the OS picks,
 with its filesystem storage in a pytest temporary directory and no authentication; the
 ``caldav`` client library talks to it over HTTP. The calendars are built by our own code
-(``scheduler.invites``), stored byte for byte (``save(raw_data=...)``: no client-side
+(``scheduler.messaging.invites``), stored byte for byte (``save(raw_data=...)``: no client-side
 ``vcal.fix()``, no re-serialisation, no SEQUENCE bump) and read back byte for byte with a
 GET (``raw_data`` after ``load()``), then parsed with ``icalendar``.
 
@@ -34,8 +34,8 @@ from caldav.davclient import DAVClient
 from icalendar import Calendar, Timezone
 from radicale.app import Application
 
-from scheduler.contacts import Recipient
-from scheduler.invites import Invitation, cancel, request
+from scheduler.catalogue.contacts import Recipient
+from scheduler.messaging.invites import Invitation, cancel, request
 
 TZID = "Europe/Helsinki"
 HEL = ZoneInfo(TZID)

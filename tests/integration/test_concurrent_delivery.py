@@ -24,19 +24,19 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope, Session
 from sqlalchemy import select
 
-from scheduler.catalogue import load_catalogue
-from scheduler.contacts import load_contacts
+from scheduler.catalogue.contacts import load_contacts
+from scheduler.catalogue.load import load_catalogue
 from scheduler.delivery import Mailer, Receipt
 from scheduler.delivery.graph import GraphMailer
 from scheduler.delivery.maildir import MaildirMailer
 from scheduler.delivery.smtp import SmtpMailer
 from scheduler.errors import UserError
-from scheduler.messages import Templates, message_id
+from scheduler.messaging.mail import Templates, message_id
+from scheduler.outbox.store import OutboxRow, Store, outbox
 from scheduler.pipeline import Pipeline
-from scheduler.planner import Plan, Window, plan_meetings
+from scheduler.planning.planner import Plan, Window, plan_meetings
+from scheduler.planning.workdays import WorkCalendar
 from scheduler.settings import load_settings
-from scheduler.store import OutboxRow, Store, outbox
-from scheduler.workdays import WorkCalendar
 from tests.conftest import HELSINKI, ROOT
 from tests.contract.graph_server import running
 from tests.contract.test_graph import TOKEN as GRAPH_TOKEN

@@ -11,16 +11,16 @@ from pathlib import Path
 import exchangelib  # type: ignore[import-untyped]
 import pytest
 
-from scheduler.catalogue import load_catalogue
-from scheduler.contacts import load_contacts
+from scheduler.catalogue.contacts import load_contacts
+from scheduler.catalogue.load import load_catalogue
 from scheduler.delivery.ews import EwsMailer
 from scheduler.delivery.graph import GraphMailer
 from scheduler.delivery.maildir import MaildirMailer
-from scheduler.messages import Templates
+from scheduler.messaging.mail import Templates
+from scheduler.outbox.store import Store
 from scheduler.pipeline import Pipeline
-from scheduler.planner import Plan, Window, plan_meetings
-from scheduler.store import Store
-from scheduler.workdays import WorkCalendar
+from scheduler.planning.planner import Plan, Window, plan_meetings
+from scheduler.planning.workdays import WorkCalendar
 from tests.conftest import HELSINKI, ROOT
 from tests.contract.ews_server import EwsServer
 from tests.contract.graph_server import running

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from icalendar import Calendar
 
-from scheduler.__main__ import main
+from scheduler.cli import main
 from tests.conftest import ROOT
 from tests.integration.conftest import Installation, contacts_yaml
 

@@ -17,15 +17,15 @@ from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
 
-from scheduler.catalogue import load_catalogue
-from scheduler.contacts import load_contacts
+from scheduler.catalogue.contacts import load_contacts
+from scheduler.catalogue.load import load_catalogue
 from scheduler.delivery.maildir import MaildirMailer
 from scheduler.errors import UserError
-from scheduler.messages import Templates
+from scheduler.messaging.mail import Templates
+from scheduler.outbox.store import Store
 from scheduler.pipeline import Pipeline
-from scheduler.planner import Plan, Window, plan_meetings
-from scheduler.store import Store
-from scheduler.workdays import WorkCalendar
+from scheduler.planning.planner import Plan, Window, plan_meetings
+from scheduler.planning.workdays import WorkCalendar
 from tests.conftest import HELSINKI, ROOT
 from tests.integration.conftest import contacts_yaml
 

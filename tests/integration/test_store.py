@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import create_engine, text
 
-from scheduler.store import MeetingRecord, OutboxRow, Store
+from scheduler.outbox.store import MeetingRecord, OutboxRow, Store
 from tests.conftest import HELSINKI
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

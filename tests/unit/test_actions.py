@@ -6,9 +6,9 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from scheduler.actions import action_chain
-from scheduler.model import LeadTimes
-from scheduler.workdays import WorkCalendar
+from scheduler.catalogue.model import LeadTimes
+from scheduler.planning.actions import action_chain
+from scheduler.planning.workdays import WorkCalendar
 from tests.conftest import HELSINKI
 
 

@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 import yaml
 
-from scheduler.__main__ import main
-from scheduler.catalogue import load_catalogue
+from scheduler.catalogue.load import load_catalogue
+from scheduler.cli import main
 from scheduler.errors import Problem, UserError
 
 REPO = Path(__file__).resolve().parents[2]

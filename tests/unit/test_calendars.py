@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.calendars import load_blackouts
+from scheduler.catalogue.blackouts import load_blackouts
 from scheduler.errors import UserError
 from scheduler.settings import load_settings
 from tests.conftest import ROOT

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from icalendar import Calendar
 
-from scheduler.__main__ import main
+from scheduler.cli import main
 from tests.conftest import ROOT
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)

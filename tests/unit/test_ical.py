@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
 
-from scheduler.ical import FeedEvents, vtimezone, write_feed
-from scheduler.planner import Meeting
+from scheduler.messaging.ical import FeedEvents, vtimezone, write_feed
+from scheduler.planning.planner import Meeting
 
 HEL = ZoneInfo("Europe/Helsinki")
 STAMP = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -99,8 +99,8 @@ def test_folding_keeps_lines_short_and_unfolds_to_the_original(text: str) -> Non
 
 
 def test_invitations_drop_control_characters() -> None:
-    from scheduler.contacts import Recipient
-    from scheduler.invites import Invitation, request
+    from scheduler.catalogue.contacts import Recipient
+    from scheduler.messaging.invites import Invitation, request
 
     invitation = Invitation("u@y", 0, datetime(2027, 2, 11, 12, tzinfo=HEL),
                             datetime(2027, 2, 11, 14, tzinfo=HEL), "Ko\x00kous\x1b[31m", "a\x0bb\r\nc")

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from jinja2.exceptions import SecurityError
 
-from scheduler.contacts import Recipient
-from scheduler.messages import (
+from scheduler.catalogue.contacts import Recipient
+from scheduler.messaging.mail import (
     MAIL_KINDS,
     SAMPLE_CONTEXT,
     Rendered,

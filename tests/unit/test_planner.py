@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from scheduler.model import Catalogue
-from scheduler.planner import Plan, Window, plan_meetings
-from scheduler.workdays import WorkCalendar
+from scheduler.catalogue.model import Catalogue
+from scheduler.planning.planner import Plan, Window, plan_meetings
+from scheduler.planning.workdays import WorkCalendar
 from tests.conftest import HELSINKI, body, make_catalogue
 from tests.rulecheck import violations
 

@@ -8,8 +8,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduler.planner import Window, plan_meetings
-from scheduler.workdays import WorkCalendar
+from scheduler.planning.planner import Window, plan_meetings
+from scheduler.planning.workdays import WorkCalendar
 from tests.conftest import HELSINKI, body, make_catalogue
 
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.yamlsource import YamlProblems, load_yaml
+from scheduler.catalogue.yamlsource import YamlProblems, load_yaml
 
 
 def load(tmp_path: Path, text: str) -> object:

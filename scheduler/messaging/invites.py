@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 
 from icalendar import PARTSTAT, ROLE, Alarm, Calendar, Event, vCalAddress
 
-from .contacts import Recipient
+from scheduler.catalogue.contacts import Recipient
+
 from .ical import PRODID, vtimezone
 
 ALARM_BEFORE = timedelta(minutes=30)

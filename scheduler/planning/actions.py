@@ -14,7 +14,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from .model import LeadTimes
+from scheduler.catalogue.model import LeadTimes
+
 from .workdays import WorkCalendar
 
 ActionKind = Literal["prepare", "request_items", "invite", "agenda", "remind", "minutes"]

@@ -12,7 +12,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import Problem, UserError
+from scheduler.errors import Problem, UserError
+
 from .model import Body, Catalogue, Frozen, Grouping, Organisation, Precedes, Region, Round
 from .validation import explain
 from .yamlsource import Document, KeyPath, YamlProblems, load_yaml

@@ -11,19 +11,20 @@ from email.message import EmailMessage
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from scheduler.catalogue.contacts import Contacts, Recipient, is_valid_address
+from scheduler.catalogue.model import Body, Catalogue
+from scheduler.delivery import DeliveryRejected
+from scheduler.delivery.events import CalendarEvent, Person
+from scheduler.outbox.store import MeetingRecord, OutboxRow
+from scheduler.planning.actions import action_chain
+from scheduler.planning.planner import PlanProblem
+from scheduler.planning.workdays import WorkCalendar
+
 from . import invites
-from .actions import action_chain
 from .audience import Audience
-from .contacts import Contacts, Recipient, is_valid_address
-from .delivery import DeliveryRejected
-from .delivery.events import CalendarEvent, Person
-from .export import Renderer
-from .messages import Templates, build_email
-from .model import Body, Catalogue
-from .planner import PlanProblem
-from .store import MeetingRecord, OutboxRow
+from .mail import Templates, build_email
+from .render import Renderer
 from .texts import format_date, render
-from .workdays import WorkCalendar
 
 CALENDAR_KINDS = ("invite", "update", "cancel")
 _MODES = {

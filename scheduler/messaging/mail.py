@@ -25,7 +25,7 @@ from typing import Any
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
-from .contacts import Recipient
+from scheduler.catalogue.contacts import Recipient
 
 MAIL_KINDS = ("prepare", "request_items", "invite", "update", "cancel", "agenda", "remind",
               "minutes", "alert")

@@ -12,9 +12,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from scheduler.catalogue.model import Body, Catalogue, Months, PerTerm, PerYear, Round, Rule
+from scheduler.planning.planner import Meeting, Plan, PlanProblem
+
 from .ical import FeedEvents, write_feed
-from .model import Body, Catalogue, Months, PerTerm, PerYear, Round, Rule
-from .planner import Meeting, Plan, PlanProblem
 from .texts import format_date, render, status_word
 
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from icalendar import Calendar
 
-from .errors import Problem, UserError
-from .workdays import expand_ranges
+from scheduler.errors import Problem, UserError
+from scheduler.planning.workdays import expand_ranges
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .actions import Action
-from .contacts import Contacts, Recipient, is_valid_address
-from .model import Body, Catalogue
-from .store import MeetingRecord
+from scheduler.catalogue.contacts import Contacts, Recipient, is_valid_address
+from scheduler.catalogue.model import Body, Catalogue
+from scheduler.outbox.store import MeetingRecord
+from scheduler.planning.actions import Action
 
 
 @dataclass(frozen=True)

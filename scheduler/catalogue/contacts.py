@@ -15,8 +15,9 @@ from typing import Literal
 
 from pydantic import ValidationError
 
-from .catalogue import describe_validation_error
-from .errors import Problem, UserError
+from scheduler.errors import Problem, UserError
+
+from .load import describe_validation_error
 from .model import Catalogue, Frozen, Id
 from .yamlsource import YamlProblems, load_yaml
 

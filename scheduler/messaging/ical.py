@@ -18,7 +18,7 @@ from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStand
 from icalendar.parser import Contentline, Parameters
 from icalendar.prop import vCategory, vDDDTypes, vInt, vText
 
-from .planner import Meeting
+from scheduler.planning.planner import Meeting
 
 PRODID = "-//yhdyspinta//yhdyspinta 0.1//FI"
 _STATUS = {"planned": "TENTATIVE", "fixed": "CONFIRMED", "held": "CONFIRMED",

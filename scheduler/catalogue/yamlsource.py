@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from .errors import Problem
+from scheduler.errors import Problem
 
 Key = str | int
 KeyPath = tuple[Key, ...]

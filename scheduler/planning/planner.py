@@ -18,7 +18,17 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from .model import Body, Catalogue, KnownMeeting, Months, PerTerm, PerYear, Precedes, Round
+from scheduler.catalogue.model import (
+    Body,
+    Catalogue,
+    KnownMeeting,
+    Months,
+    PerTerm,
+    PerYear,
+    Precedes,
+    Round,
+)
+
 from .workdays import WorkCalendar
 
 Status = Literal["planned", "fixed", "held", "cancelled"]
