@@ -15,14 +15,14 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import ClassVar
 
-from . import DeliveryUnavailable, Receipt
+from .ports import DeliveryUnavailable, MessageSender, Receipt
 
 # Per process, not per mailer: the counter in the file names is ``Maildir._count``, a class
 # attribute shared by every Maildir object.
 _ADDING = threading.Lock()
 
 
-class MaildirMailer:
+class MaildirMailer(MessageSender):
     name: ClassVar[str] = "maildir"
 
     def __init__(self, path: Path) -> None:

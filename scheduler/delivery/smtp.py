@@ -20,12 +20,12 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from . import DeliveryRejected, DeliveryUnavailable, Receipt
+from .ports import DeliveryRejected, DeliveryUnavailable, MessageSender, Receipt
 
 Security = Literal["none", "starttls", "tls"]
 
 
-class SmtpMailer:
+class SmtpMailer(MessageSender):
     name: ClassVar[str] = "smtp"
 
     def __init__(

@@ -50,8 +50,8 @@ from azure.core.credentials import AccessToken
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from scheduler.delivery import DeliveryUnavailable
-from scheduler.delivery.events import CalendarEvent, Person
 from scheduler.delivery.graph import GraphMailer
+from scheduler.delivery.ports import CalendarEvent, Person
 from tests.contract.graph_server import running
 
 HELSINKI = ZoneInfo("Europe/Helsinki")

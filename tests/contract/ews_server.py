@@ -61,7 +61,7 @@ _SENT = ('<m:CreateItemResponseMessage ResponseClass="Success">'
 
 FaultKind = Literal["busy", "503", "401", "delay", "drop"]
 
-# Our outbox key on sent messages (scheduler.delivery.ews._OutboxKey, graph.KEY_PROPERTY):
+# Our outbox key on sent messages (scheduler.delivery.ews.fields.OutboxKey, graph.KEY_PROPERTY):
 # a named string property in PS_PUBLIC_STRINGS, which EWS may also call "PublicStrings".
 PS_PUBLIC_STRINGS = "00020329-0000-0000-c000-000000000046"
 OUTBOX_KEY_NAME = "yhdyspinta-outbox-key"

@@ -22,9 +22,9 @@ import exchangelib  # type: ignore[import-untyped]
 import pytest
 
 from scheduler.delivery import DeliveryRejected, DeliveryUnavailable
-from scheduler.delivery.events import CalendarEvent, Person
 from scheduler.delivery.ews import EwsMailer
 from scheduler.delivery.graph import KEY_PROPERTY
+from scheduler.delivery.ports import CalendarEvent, Person
 
 from .ews_server import OUTBOX_KEY_NAME, PS_PUBLIC_STRINGS, EwsServer, Fault, Recorded, T
 

@@ -28,8 +28,8 @@ import pytest
 from azure.core.credentials import AccessToken
 
 from scheduler.delivery import DeliveryRejected, DeliveryUnavailable
-from scheduler.delivery.events import CalendarEvent, Person
 from scheduler.delivery.graph import GraphMailer, transaction_id
+from scheduler.delivery.ports import CalendarEvent, Person
 from tests.conftest import ROOT
 from tests.contract.graph_server import Fault, GraphServer, running
 from tests.contract.test_mailers import SENDER, free_port, message
@@ -387,7 +387,7 @@ def test_45_meetings_of_3_mailboxes_are_read_in_3_batches_and_map_back(
     server: GraphServer, mailer: GraphMailer,
 ) -> None:
     made = invited(server, mailer, 45)
-    got = mailer.responses_many([(remote_id, who) for remote_id, (who, _) in made.items()])
+    got = mailer.read_answers([(remote_id, who) for remote_id, (who, _) in made.items()])
     assert got == {remote_id: answers for remote_id, (_, answers) in made.items()}
     posts = batch_posts(server)
     assert len(posts) == 3  # ceil(45 / 20): Graph runs four of a batch at a time anyway
@@ -413,7 +413,7 @@ def test_an_inner_429_is_asked_again_after_its_retry_after(
     server.faults.append(Fault(429, {"Retry-After": "1"}, *THROTTLE, method="GET",
                                endswith=f"/events/{throttled}"))
     caplog.set_level(logging.DEBUG, logger="scheduler.delivery.graph")
-    got = mailer.responses_many([(remote_id, who) for remote_id, (who, _) in made.items()])
+    got = mailer.read_answers([(remote_id, who) for remote_id, (who, _) in made.items()])
     assert got == {remote_id: answers for remote_id, (_, answers) in made.items()}
     assert [c.status for c in server.calls("GET", f"/events/{throttled}")] == [429, 200]
     assert [len(p["requests"]) for p in batch_posts(server)] == [3, 1]  # only it, again
@@ -427,7 +427,7 @@ def test_a_retry_after_beyond_max_wait_fails_that_meeting_only(
     throttled = next(iter(made))
     server.faults.append(Fault(429, {"Retry-After": "600"}, *THROTTLE, method="GET",
                                endswith=f"/events/{throttled}"))
-    got = mailer.responses_many([(remote_id, who) for remote_id, (who, _) in made.items()])
+    got = mailer.read_answers([(remote_id, who) for remote_id, (who, _) in made.items()])
     failure = got.pop(throttled)
     assert isinstance(failure, DeliveryUnavailable)
     assert "429 ApplicationThrottled" in str(failure) and "Retry-After 600 s" in str(failure)
@@ -442,7 +442,7 @@ def test_inner_503s_are_asked_again_until_the_rounds_run_out(server: GraphServer
     for _ in range(3):  # the first round and both retries
         server.faults.append(Fault(503, {}, "ServiceUnavailable", "Try later", method="GET",
                                    endswith=f"/events/{busy}"))
-    got = mailer.responses_many([(remote_id, who) for remote_id, (who, _) in made.items()])
+    got = mailer.read_answers([(remote_id, who) for remote_id, (who, _) in made.items()])
     mailer.close()
     assert isinstance(got[busy], DeliveryUnavailable)
     assert "503 ServiceUnavailable: Try later" in str(got[busy])
@@ -454,7 +454,7 @@ def test_inner_503s_are_asked_again_until_the_rounds_run_out(server: GraphServer
 def test_an_inner_404_fails_only_its_meeting(server: GraphServer, mailer: GraphMailer) -> None:
     made = invited(server, mailer, 4)
     items = [(remote_id, who) for remote_id, (who, _) in made.items()]
-    got = mailer.responses_many([*items[:2], ("AAMkPoistettu=", ORGANIZER), *items[2:]])
+    got = mailer.read_answers([*items[:2], ("AAMkPoistettu=", ORGANIZER), *items[2:]])
     failure = got.pop("AAMkPoistettu=")
     assert isinstance(failure, DeliveryRejected)
     assert str(failure) == (f"graph read responses for {ORGANIZER.email}: 404 "
@@ -470,7 +470,7 @@ def test_inner_429s_of_the_mailbox_throttle_are_asked_again() -> None:
         mailer = graph(throttled, max_retries=10)
         made = invited(throttled, mailer, 8, mailboxes=(ORGANIZER.email,))
         throttled.requests.clear()
-        got = mailer.responses_many([(remote_id, who) for remote_id, (who, _) in made.items()])
+        got = mailer.read_answers([(remote_id, who) for remote_id, (who, _) in made.items()])
         mailer.close()
         assert got == {remote_id: answers for remote_id, (_, answers) in made.items()}
         statuses = [c.status for c in throttled.calls("GET", "")]
@@ -487,7 +487,7 @@ def test_a_batch_takes_its_share_of_the_mailbox_slots_from_single_calls() -> Non
         made = invited(throttled, mailer, 12, mailboxes=(ORGANIZER.email,))
         with ThreadPoolExecutor(8) as pool:
             created = [pool.submit(mailer.create_event, meeting(), f"uusi{n}") for n in range(24)]
-            got = mailer.responses_many([(remote_id, who) for remote_id, (who, _) in made.items()])
+            got = mailer.read_answers([(remote_id, who) for remote_id, (who, _) in made.items()])
             assert all(f.result().remote_id for f in created)
         mailer.close()
         assert got == {remote_id: answers for remote_id, (_, answers) in made.items()}
@@ -500,7 +500,7 @@ def test_a_mailer_allowed_fewer_than_four_in_flight_puts_no_more_in_a_batch(
 ) -> None:
     mailer = graph(server, max_in_flight=2)
     made = invited(server, mailer, 5, mailboxes=(ORGANIZER.email,))
-    got = mailer.responses_many([(remote_id, who) for remote_id, (who, _) in made.items()])
+    got = mailer.read_answers([(remote_id, who) for remote_id, (who, _) in made.items()])
     mailer.close()
     assert got == {remote_id: answers for remote_id, (_, answers) in made.items()}
     assert [len(p["requests"]) for p in batch_posts(server)] == [2, 2, 1]
@@ -513,14 +513,14 @@ def test_an_outer_503_is_retried_then_fails_every_meeting_transiently(
     made = invited(server, mailer, 25)  # two batches; the second is never sent
     server.faults.append(Fault(503, {}, "ServiceUnavailable", "", method="POST",
                                endswith="/$batch"))
-    got = mailer.responses_many([(remote_id, who) for remote_id, (who, _) in made.items()])
+    got = mailer.read_answers([(remote_id, who) for remote_id, (who, _) in made.items()])
     assert got == {remote_id: answers for remote_id, (_, answers) in made.items()}
     assert len(batch_posts(server)) == 3  # kiota retried the one 503: a batch of GETs
     server.requests.clear()
     for _ in range(3):
         server.faults.append(Fault(503, {}, "ServiceUnavailable", "", method="POST",
                                    endswith="/$batch"))
-    got = mailer.responses_many([(remote_id, who) for remote_id, (who, _) in made.items()])
+    got = mailer.read_answers([(remote_id, who) for remote_id, (who, _) in made.items()])
     mailer.close()
     assert set(got) == set(made)
     assert all(isinstance(f, DeliveryUnavailable) and "503 ServiceUnavailable" in str(f)
@@ -532,18 +532,18 @@ def test_a_batch_that_times_out_fails_every_meeting_transiently(server: GraphSer
     mailer = graph(server, timeout=0.5)
     made = invited(server, mailer, 25)
     server.faults.append(Fault(delay=1.5, method="POST", endswith="/$batch"))  # answered late
-    got = mailer.responses_many([(remote_id, who) for remote_id, (who, _) in made.items()])
+    got = mailer.read_answers([(remote_id, who) for remote_id, (who, _) in made.items()])
     assert set(got) == set(made)
     assert all(isinstance(f, DeliveryUnavailable) and "ReadTimeout" in str(f)
                for f in got.values())
     assert len(batch_posts(server)) == 1  # no second batch after a timeout
-    got = mailer.responses_many([(remote_id, who) for remote_id, (who, _) in made.items()])
+    got = mailer.read_answers([(remote_id, who) for remote_id, (who, _) in made.items()])
     mailer.close()
     assert got == {remote_id: answers for remote_id, (_, answers) in made.items()}  # next run
 
 
 def test_responses_many_of_nothing_asks_nothing(server: GraphServer, mailer: GraphMailer) -> None:
-    assert mailer.responses_many([]) == {}
+    assert mailer.read_answers([]) == {}
     assert not server.requests
 
 
@@ -871,6 +871,7 @@ def plan_cli(tmp_path: Path, base_url: str, *, freebusy: bool = True) -> tuple[i
     """``python -m scheduler plan`` as an operator runs it, with the graph backend."""
     token_file = tmp_path / "graph-token"
     token_file.write_text(TOKEN, encoding="utf-8")
+    token_file.chmod(0o600)  # `check` refuses a secret every user may read
     config = tmp_path / "yhdyspinta.toml"
     config.write_text(f"""
 [planning]

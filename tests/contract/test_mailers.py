@@ -21,8 +21,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
 from scheduler.catalogue.contacts import Recipient
-from scheduler.delivery import DeliveryRejected, DeliveryUnavailable, Mailer
 from scheduler.delivery.maildir import MaildirMailer
+from scheduler.delivery.ports import DeliveryRejected, DeliveryUnavailable, MessageSender
 from scheduler.delivery.smtp import SmtpMailer
 from scheduler.messaging.mail import Rendered, build_email
 
@@ -103,13 +103,13 @@ class MailerContract:
     """What every backend promises; subclasses provide the backend and a way to read back."""
 
     @pytest.fixture
-    def mailer(self) -> Mailer:
+    def mailer(self) -> MessageSender:
         raise NotImplementedError
 
     def delivered(self) -> list[EmailMessage]:
         raise NotImplementedError
 
-    def test_a_message_arrives_whole(self, mailer: Mailer) -> None:
+    def test_a_message_arrives_whole(self, mailer: MessageSender) -> None:
         sent = message("matti@example.org")
         receipt = mailer.send(sent, "k1")
         mailer.close()
@@ -121,14 +121,14 @@ class MailerContract:
         assert part.get_param("method") == "REQUEST"
         assert part.get_content().encode() == CALENDAR
 
-    def test_many_messages_each_arrive_once(self, mailer: Mailer) -> None:
+    def test_many_messages_each_arrive_once(self, mailer: MessageSender) -> None:
         for n in range(25):
             mailer.send(message(f"vastaanottaja{n}@example.org", n), f"k{n}")
         mailer.close()
         ids = [str(m["Message-ID"]) for m in self.delivered()]
         assert len(ids) == len(set(ids)) == 25
 
-    def test_a_plain_message_has_no_calendar(self, mailer: Mailer) -> None:
+    def test_a_plain_message_has_no_calendar(self, mailer: MessageSender) -> None:
         mailer.send(message("matti@example.org", calendar=False), "k")
         mailer.close()
         [got] = self.delivered()
@@ -138,7 +138,7 @@ class MailerContract:
 
 class TestMaildir(MailerContract):
     @pytest.fixture
-    def mailer(self, tmp_path: Path) -> Mailer:
+    def mailer(self, tmp_path: Path) -> MessageSender:
         self.path = tmp_path / "deep" / "outbox"
         return MaildirMailer(self.path)
 
@@ -151,7 +151,7 @@ class TestMaildir(MailerContract):
 
 class TestSmtp(MailerContract):
     @pytest.fixture
-    def mailer(self, smtp_server: tuple[Controller, Recorder]) -> Mailer:
+    def mailer(self, smtp_server: tuple[Controller, Recorder]) -> MessageSender:
         controller, self.recorder = smtp_server
         return SmtpMailer(host="127.0.0.1", port=controller.port, timeout=5)
 
@@ -160,7 +160,7 @@ class TestSmtp(MailerContract):
         return [m for m in parsed if isinstance(m, EmailMessage)]
 
     def test_envelope_sender_is_the_organiser_and_the_connection_is_reused(
-        self, mailer: Mailer
+        self, mailer: MessageSender
     ) -> None:
         for n in range(5):
             mailer.send(message(f"v{n}@example.org", n), f"k{n}")

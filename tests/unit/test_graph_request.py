@@ -30,8 +30,11 @@ from msgraph.generated.models.location import Location
 from msgraph.graph_request_adapter import GraphRequestAdapter
 from msgraph.graph_service_client import GraphServiceClient
 
-from scheduler.delivery.events import CalendarEvent, Person
-from scheduler.delivery.graph import _config, _event, _json_request, transaction_id
+from scheduler.delivery.graph.wire import event_json as _event
+from scheduler.delivery.graph.wire import json_request as _json_request
+from scheduler.delivery.graph.wire import request_config as _config
+from scheduler.delivery.graph.wire import transaction_id
+from scheduler.delivery.ports import CalendarEvent, Person
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 BASE = "https://graph.microsoft.com/v1.0"
