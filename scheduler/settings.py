@@ -7,10 +7,12 @@ back to a plain string). Secrets never live here: only ``*_file`` keys that name
 from __future__ import annotations
 
 import os
+import stat
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
@@ -20,6 +22,8 @@ from .catalogue.validation import explain
 from .errors import Problem, UserError
 
 ENV_PREFIX = "YHDYSPINTA_"
+MAX_WORKERS = 64
+DEFAULT_CONFIG = Path("config/yhdyspinta.toml")
 
 
 class Planning(Frozen):
@@ -55,7 +59,7 @@ class Delivery(Frozen):
     feeds: str = "var/feeds"  # subscribable <body-id>.ics per body, rewritten on every run
     # Threads making delivery calls at once: SMTP connections, Graph/EWS requests (Graph
     # still keeps at most [graph] max_in_flight per mailbox). 1 sends one row after another.
-    workers: Annotated[int, Field(ge=1, le=64)] = 4
+    workers: Annotated[int, Field(ge=1, le=MAX_WORKERS)] = 4
 
 
 class Smtp(Frozen):
@@ -115,6 +119,16 @@ class Settings(Frozen):
     mailboxes: dict[str, Any] = {}
 
 
+def config_path(given: Path | None, environ: Mapping[str, str] = os.environ) -> Path | None:
+    """The configuration file: ``--config``, else ``$YHDYSPINTA_CONFIG``, else
+    ``config/yhdyspinta.toml`` if there is one, else none (the defaults)."""
+    if given is not None:
+        return given
+    if environ.get("YHDYSPINTA_CONFIG"):
+        return Path(environ["YHDYSPINTA_CONFIG"])
+    return DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None
+
+
 def load_settings(path: Path | None, environ: Mapping[str, str] = os.environ) -> Settings:
     """Read ``path`` (optional) and apply environment overrides; raise ``UserError`` on problems."""
     data: dict[str, Any] = {}
@@ -162,3 +176,92 @@ def _apply_environment(
         data.setdefault(section, {})[option] = value
         origin[(section, option)] = key
     return problems, origin
+
+
+# -- the chosen backend's settings, checked without contacting any server (issue 8) ------------
+
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def backend_problems(settings: Settings, where: str = "configuration") -> list[Problem]:
+    """Every problem of the chosen ``[delivery] backend``'s section: a missing key, a secret
+    file that cannot be read or that anyone may read, an endpoint that is not https (plain
+    http only to this machine itself, for a local test peer)."""
+    check = {"graph": _graph_problems, "ews": _ews_problems, "smtp": _smtp_problems}.get(
+        settings.delivery.backend)
+    return [Problem(where, message, path=key) for key, message in (check(settings) if check else [])]
+
+
+def _graph_problems(settings: Settings) -> list[tuple[str, str]]:
+    graph = settings.graph
+    found = _https("graph.base_url", graph.base_url)
+    authority = graph.authority_host
+    found += _https("graph.authority_host", authority if "://" in authority else f"https://{authority}")
+    credentials = [key for key in ("client_secret_file", "certificate_file", "token_file")
+                   if getattr(graph, key)]
+    if not credentials:
+        found.append(("graph.client_secret_file", ("no credential: set one of client_secret_file, "
+                      "certificate_file or token_file")))
+    elif len(credentials) > 1:
+        found.append((f"graph.{credentials[1]}", (f"set only one credential; "
+                      f"{' and '.join(credentials)} are both set")))
+    if set(credentials) & {"client_secret_file", "certificate_file"}:
+        found += [(f"graph.{key}", (f"missing; needed with {credentials[0]} (see the README, "
+                   "Microsoft Graph, step 1)")) for key in ("tenant_id", "client_id")
+                  if not getattr(graph, key)]
+    for key in credentials:
+        found += _secret_file(f"graph.{key}", getattr(graph, key))
+    return found
+
+
+def _ews_problems(settings: Settings) -> list[tuple[str, str]]:
+    ews = settings.ews
+    if not ews.service_endpoint:
+        found = [("ews.service_endpoint", ("missing; the EWS URL, such as "
+                  "https://mail.example.fi/EWS/Exchange.asmx (autodiscover is not used)"))]
+    else:
+        found = _https("ews.service_endpoint", ews.service_endpoint)
+    if ews.token_url:
+        found += _https("ews.token_url", ews.token_url)
+    needed = ("client_id", "client_secret_file") if ews.auth == "oauth2" else (
+        "username", "password_file")
+    found += [(f"ews.{key}", f"missing; needed with auth = {ews.auth!r}")
+              for key in needed if not getattr(ews, key)]
+    secret = ews.client_secret_file if ews.auth == "oauth2" else ews.password_file
+    key = "client_secret_file" if ews.auth == "oauth2" else "password_file"
+    return found + (_secret_file(f"ews.{key}", secret) if secret else [])
+
+
+def _smtp_problems(settings: Settings) -> list[tuple[str, str]]:
+    smtp = settings.smtp
+    found: list[tuple[str, str]] = []
+    if smtp.username and not smtp.password_file:
+        found.append(("smtp.password_file", "missing; needed when username is set"))
+    if smtp.username and smtp.security == "none" and smtp.host not in _LOOPBACK:
+        found.append(("smtp.security", (f"'none' would send the password of {smtp.username!r} "
+                      f"to {smtp.host} unencrypted; use 'starttls' or 'tls'")))
+    if smtp.password_file:
+        found += _secret_file("smtp.password_file", smtp.password_file)
+    return found
+
+
+def _https(key: str, url: str) -> list[tuple[str, str]]:
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return []
+    if parts.scheme == "http" and parts.hostname in _LOOPBACK:
+        return []  # a peer on this machine (tests, a local relay)
+    return [(key, f"expected an https:// address, got {url!r}")]
+
+
+def _secret_file(key: str, path: str) -> list[tuple[str, str]]:
+    try:
+        mode = os.stat(path).st_mode
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        return [(key, f"cannot read {path} ({exc.strerror})")]
+    if mode & stat.S_IROTH:
+        return [(key, (f"{path} can be read by every user of this machine; "
+                 f"make it readable by the service alone: chmod 600 {path}"))]
+    return []

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from scheduler.catalogue.contacts import Contacts, Recipient, is_valid_address
 from scheduler.catalogue.model import Body, Catalogue
-from scheduler.outbox.store import MeetingRecord
 from scheduler.planning.actions import Action
+from scheduler.planning.records import MeetingRecord
 
 
 @dataclass(frozen=True)

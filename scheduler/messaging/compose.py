@@ -13,20 +13,18 @@ from zoneinfo import ZoneInfo
 
 from scheduler.catalogue.contacts import Contacts, Recipient, is_valid_address
 from scheduler.catalogue.model import Body, Catalogue
-from scheduler.delivery import DeliveryRejected
-from scheduler.delivery.events import CalendarEvent, Person
-from scheduler.outbox.store import MeetingRecord, OutboxRow
-from scheduler.planning.actions import action_chain
-from scheduler.planning.planner import PlanProblem
+from scheduler.delivery.ports import CalendarEvent, DeliveryRejected, Person
+from scheduler.outbox.records import Alert, OutboxRow
+from scheduler.planning.actions import action_chain, due_times
+from scheduler.planning.records import Kind, MeetingRecord
 from scheduler.planning.workdays import WorkCalendar
 
 from . import invites
 from .audience import Audience
 from .mail import Templates, build_email
 from .render import Renderer
-from .texts import format_date, render
+from .texts import format_date
 
-CALENDAR_KINDS = ("invite", "update", "cancel")
 _MODES = {
     "remote": {"fi": "etäkokous", "sv": "distansmöte", "en": "remote meeting"},
     "in-person": {"fi": "lähikokous", "sv": "närmöte", "en": "in-person meeting"},
@@ -49,7 +47,7 @@ class Composer:
         """The meeting as a calendar item for an event backend (Graph, EWS)."""
         language = organizer.language
         attendees = self.audience.attendees(record)
-        context = self._context(record, body, organizer, organizer, "invite")
+        context = self._context(record, body, organizer, organizer, Kind.INVITE)
         return CalendarEvent(
             uid=record.uid, sequence=record.sequence,
             organizer=Person(organizer.email, organizer.name),
@@ -60,39 +58,38 @@ class Composer:
             online_url=body.shape.online_url,
         )
 
-    def message(self, row: OutboxRow, record: MeetingRecord | None, now: datetime,
-                problem: PlanProblem | None = None) -> EmailMessage:
-        """The e-mail for one outbox row (an alert when there is no meeting record)."""
+    def message(self, row: OutboxRow, record: MeetingRecord, now: datetime,
+                reply_by: date | None = None) -> EmailMessage:
+        """The e-mail for one outbox row about a meeting; ``reply_by`` for an agenda-item
+        request whose usual date has passed (the due policy's)."""
         recipient = self.audience.recipient(row.recipient)
-        if record is None:  # an alert to the coordinator
-            return self._alert(row, recipient, now, problem)
         body = self.catalogue.bodies[record.body]
         sender = self.audience.organizer(body) or self.contacts.coordinator
         if not is_valid_address(sender.email):
             raise DeliveryRejected(f"invalid sender address {sender.email!r} (the convener's mailbox)")
-        context = self._context(record, body, recipient, sender, row.kind)
+        context = self._context(record, body, recipient, sender, row.kind, reply_by)
         rendered = self.templates.render(row.kind, recipient.language, context)
         calendar, method = None, None
-        if row.kind in CALENDAR_KINDS:
+        if row.kind.is_calendar:
             calendar, method = self._calendar(record, body, sender, recipient, row.kind, now)
         return build_email(sender=sender, recipient=recipient, rendered=rendered, key=row.key,
                            domain=self.uid_domain, date=now, calendar=calendar, method=method)
 
-    def _alert(self, row: OutboxRow, recipient: Recipient, now: datetime,
-               problem: PlanProblem | None) -> EmailMessage:
-        body_id = row.meeting_uid.split(":")[1]
-        body = self.catalogue.bodies.get(body_id)
-        names = Renderer(self.catalogue, recipient.language).name
-        text = render(problem.key, problem.params, recipient.language, names) if problem else row.key
+    def alert(self, row: OutboxRow, alert: Alert, now: datetime) -> EmailMessage:
+        """The coordinator's message about a problem of the plan."""
+        recipient = self.audience.recipient(row.recipient)
+        language = recipient.language
+        body = self.catalogue.bodies.get(alert.body)
+        text = alert.messages.get(language) or alert.messages.get("fi") or alert.problem
         context = self._blank_context(recipient, self.contacts.coordinator)
-        context.update(body={"id": body_id, "name": body.name.get(recipient.language) if body else body_id},
+        context.update(body={"id": alert.body, "name": body.name.get(language) if body else alert.body},
                        problem=text)
         rendered = self.templates.render("alert", recipient.language, context)
         return build_email(sender=self.contacts.coordinator, recipient=recipient, rendered=rendered,
                            key=row.key, domain=self.uid_domain, date=now)
 
     def _calendar(self, record: MeetingRecord, body: Body, sender: Recipient, recipient: Recipient,
-                  kind: str, now: datetime) -> tuple[bytes, str]:
+                  kind: Kind, now: datetime) -> tuple[bytes, str]:
         language = recipient.language
         invitation = invites.Invitation(
             uid=record.uid, sequence=record.sequence, start=record.start, end=record.end,
@@ -101,8 +98,8 @@ class Composer:
             location=body.shape.location.get(language) if body.shape.location else None,
             url=body.shape.online_url,
         )
-        if kind == "cancel":
-            whole = record.status == "cancelled"
+        if kind is Kind.CANCEL:
+            whole = record.cancelled
             attendees = self.audience.attendees(record) if whole else [recipient]
             return invites.cancel(invitation, sender, attendees or [recipient], now, self.tzid,
                                   whole_meeting=whole), "CANCEL"
@@ -120,10 +117,10 @@ class Composer:
         return f"{self.title(record, language)}\n{conveners}"
 
     def _context(self, record: MeetingRecord, body: Body, recipient: Recipient, sender: Recipient,
-                 kind: str) -> dict[str, Any]:
+                 kind: Kind, reply_by: date | None = None) -> dict[str, Any]:
         language = recipient.language
         names = Renderer(self.catalogue, language).name
-        chain: dict[str, datetime] = {a.kind: a.due for a in action_chain(record.start, body.lead_times, self.calendar, self.tz)}
+        chain = due_times(action_chain(record.start, body.lead_times, self.calendar, self.tz))
         context = self._blank_context(recipient, sender)
         start, end = record.start.astimezone(self.tz), record.end.astimezone(self.tz)
         context.update(
@@ -138,25 +135,27 @@ class Composer:
             },
             conveners=[names(c) for c in body.convener_ids],
             organisations=[names(o) for o in self.catalogue.participants(body, record.group)],
-            action={"kind": kind, **self._dates(kind, chain, start.date(), language)},
-            reason=record.reason if record.status == "cancelled" else None,
-            previous=self._previous(record, language) if kind == "update" else None,
+            action={"kind": str(kind), **self._dates(kind, chain, language, reply_by)},
+            reason=record.reason if record.cancelled else None,
+            previous=self._previous(record, language) if kind is Kind.UPDATE else None,
         )
         return context
 
-    def _dates(self, kind: str, chain: Mapping[str, datetime], day: date, language: str) -> dict[str, Any]:
+    def _dates(self, kind: Kind, chain: Mapping[Kind, datetime], language: str,
+               reply_by: date | None) -> dict[str, Any]:
         def fmt(moment: datetime | date | None) -> str | None:
             if moment is None:
                 return None
             return format_date(moment.date() if isinstance(moment, datetime) else moment, language)
 
-        reply_by = {
-            "request_items": chain.get("invite"),
-            "agenda": chain.get("agenda"),
-            "minutes": chain["minutes"] + timedelta(days=7) if "minutes" in chain else None,
-        }.get(kind)
-        return {"reply_by": fmt(reply_by), "next_step_date": fmt(chain.get("request_items")),
-                "invite_date": fmt(chain.get("invite"))}
+        usual: dict[Kind, datetime | None] = {
+            Kind.REQUEST_ITEMS: chain.get(Kind.INVITE),
+            Kind.AGENDA: chain.get(Kind.AGENDA),
+            Kind.MINUTES: chain[Kind.MINUTES] + timedelta(days=7) if Kind.MINUTES in chain else None,
+        }
+        return {"reply_by": fmt(reply_by or usual.get(kind)),
+                "next_step_date": fmt(chain.get(Kind.REQUEST_ITEMS)),
+                "invite_date": fmt(chain.get(Kind.INVITE))}
 
     def _previous(self, record: MeetingRecord, language: str) -> dict[str, str] | None:
         if record.previous is None:

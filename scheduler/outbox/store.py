@@ -1,118 +1,76 @@
-"""Our own tables, the truth about what was communicated: meetings with their SEQUENCE, and
-the outbox, one row per (meeting, action, recipient, sequence) under a unique key.
+"""Our own tables, the truth about what was communicated: meetings with their SEQUENCE, the
+outbox, one row per (meeting, kind, recipient, sequence) under a unique key, and the
+coordinator's alerts.
 
 SQLite by default, PostgreSQL in production (SQLAlchemy Core; any URL it accepts). No
 scheduler promises exactly-once; the unique key plus the row's state does (reliability.md
-section 0): ``pending -> sent | failed``.
+section 0). Every method is one transaction. ``open_store`` brings the schema up to date
+with the migrations first; ``Store`` itself never creates or alters a table.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, tzinfo
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import (
-    Boolean,
-    Column,
-    Engine,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    create_engine,
-    insert,
-    inspect,
-    select,
-    text,
-    update,
-)
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, create_engine, event, insert, select, update
+from sqlalchemy.engine import RowMapping, make_url
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import StaticPool
 
-metadata = MetaData()
+from scheduler.planning.records import Kind, MeetingRecord, MeetingStatus
 
-meetings = Table(
-    "meetings", metadata,
-    Column("uid", String(255), primary_key=True),
-    Column("body", String(80), nullable=False),
-    Column("grp", String(80)),
-    Column("start", String(40), nullable=False),  # ISO 8601 with offset
-    Column("end", String(40), nullable=False),
-    Column("status", String(20), nullable=False),  # planned | fixed | cancelled
-    Column("sequence", Integer, nullable=False, default=0),
-    Column("moved", Boolean, nullable=False, default=False),  # set by `move`: the plan no longer decides
-    Column("invited", Text, nullable=False, default="[]"),  # JSON: addresses sent an invitation
-    Column("reason", Text),  # the cancellation reason given by the operator
-    Column("previous", String(40)),  # the start before the last `move`, for the update's text
-    Column("channel", String(20)),  # the backend that first sent it: it sends all that follows
-    Column("remote_id", String(600)),  # the event's id on that backend (Graph, EWS)
-    Column("remote_ical_uid", String(600)),  # the iCalUId the server reports for the event
-    Column("responses", Text),  # JSON: attendee address -> accepted | declined | ... (read back)
-)
+from . import migrate
+from .records import Alert, OutboxRow, State
+from .tables import alerts, meetings, outbox
 
-outbox = Table(
-    "outbox", metadata,
-    Column("key", String(600), primary_key=True),
-    Column("meeting_uid", String(255), nullable=False, index=True),
-    Column("kind", String(20), nullable=False),
-    Column("recipient", String(320), nullable=False),
-    Column("sequence", Integer, nullable=False),
-    Column("due", String(40), nullable=False, index=True),  # UTC ISO 8601: sorts as text
-    Column("state", String(20), nullable=False, default="pending"),
-    Column("attempts", Integer, nullable=False, default=0),
-    Column("error", Text),
-    Column("sent_at", String(40)),
-    Column("remote_id", String(600)),
-)
+SQLITE_BUSY_MS = 5000  # wait this long for another process's write (issue 10: a CLI beside serve)
+_IN_CHUNK = 500  # keys per IN (...) list: well under SQLite's 32,766 bound parameters
 
 
-@dataclass(frozen=True)
-class MeetingRecord:
-    uid: str
-    body: str
-    group: str | None
-    start: datetime
-    end: datetime
-    status: str
-    sequence: int = 0
-    moved: bool = False
-    invited: tuple[str, ...] = ()
-    reason: str | None = None
-    previous: datetime | None = None
-    channel: str | None = None
-    remote_id: str | None = None
-    responses: tuple[tuple[str, str], ...] = ()
-    remote_ical_uid: str | None = None
+def connect(url: str) -> Engine:
+    """An engine for ``url``; SQLite files get their folder, WAL and a busy timeout."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    if parsed.database in (None, "", ":memory:"):
+        # One connection shared by every thread: each new one would be an empty database.
+        return create_engine(url, poolclass=StaticPool,
+                             connect_args={"check_same_thread": False})
+    Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
 
 
-@dataclass(frozen=True)
-class OutboxRow:
-    key: str
-    meeting_uid: str
-    kind: str
-    recipient: str
-    sequence: int
-    due: datetime
-    state: str = "pending"
-    attempts: int = 0
-    error: str | None = None
+def _sqlite_pragmas(connection: Any, record: object) -> None:
+    del record
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+    cursor.close()
+
+
+def open_store(url: str, tz: tzinfo = UTC) -> Store:
+    """The store at ``url``, its schema upgraded to the newest migration first."""
+    engine = connect(url)
+    migrate.upgrade(engine)
+    return Store(engine, tz)
 
 
 class Store:
-    """A thin, typed face over the two tables."""
+    """A thin, typed face over the tables."""
 
-    def __init__(self, url: str, tz: tzinfo = UTC) -> None:
+    def __init__(self, engine: Engine, tz: tzinfo = UTC) -> None:
+        self.engine = engine
         self.tz = tz  # times come back in this zone, so calendars carry its TZID, not an offset
-        parsed = make_url(url)
-        if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(url)
-        metadata.create_all(self.engine)
-        _add_new_columns(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
 
     # -- meetings ---------------------------------------------------------------------------
 
@@ -130,7 +88,7 @@ class Store:
         values = {
             "uid": record.uid, "body": record.body, "grp": record.group,
             "start": record.start.isoformat(), "end": record.end.isoformat(),
-            "status": record.status, "sequence": record.sequence, "moved": record.moved,
+            "status": str(record.status), "sequence": record.sequence, "moved": record.moved,
             "invited": json.dumps(sorted(record.invited)), "reason": record.reason,
             "previous": record.previous.isoformat() if record.previous else None,
             "channel": record.channel, "remote_id": record.remote_id,
@@ -148,82 +106,166 @@ class Store:
         """Add ``row`` unless its key exists; ``True`` when it was new."""
         try:
             with self.engine.begin() as conn:
-                conn.execute(insert(outbox).values(
-                    key=row.key, meeting_uid=row.meeting_uid, kind=row.kind,
-                    recipient=row.recipient, sequence=row.sequence, due=_utc(row.due),
-                    state="pending", attempts=0,
-                ))
+                conn.execute(insert(outbox).values(_outbox_values(row)))
         except IntegrityError:
             return False
         return True
 
-    def pending(self, until: datetime) -> Iterator[OutboxRow]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(outbox).where(outbox.c.state == "pending", outbox.c.due <= _utc(until))
-                .order_by(outbox.c.due, outbox.c.meeting_uid, outbox.c.kind, outbox.c.recipient)
-            ).mappings().all()
-        for row in rows:
-            yield OutboxRow(row["key"], row["meeting_uid"], row["kind"], row["recipient"],
-                            row["sequence"], datetime.fromisoformat(row["due"]), row["state"],
-                            row["attempts"], row["error"])
+    def add(self, rows: Iterable[OutboxRow]) -> int:
+        """Add every row whose key is new, in one transaction; how many were added."""
+        wanted = {row.key: row for row in rows}
+        if not wanted:
+            return 0
+        keys = list(wanted)
+        with self.engine.begin() as conn:
+            have: set[str] = set()
+            for first in range(0, len(keys), _IN_CHUNK):
+                have.update(conn.execute(select(outbox.c.key).where(
+                    outbox.c.key.in_(keys[first:first + _IN_CHUNK]))).scalars())
+            new = [_outbox_values(row) for key, row in wanted.items() if key not in have]
+            if new:
+                conn.execute(insert(outbox), new)
+        return len(new)
 
-    def mark(self, row: OutboxRow, state: str, *, error: str | None = None,
-             remote_id: str | None = None, at: datetime | None = None) -> OutboxRow:
-        attempts = row.attempts + 1
+    def pending(self, until: datetime) -> list[OutboxRow]:
+        """Rows still to attempt (pending, uncertain) due by ``until``, in due order."""
+        return self._rows(outbox.c.state.in_([State.PENDING, State.UNCERTAIN]),
+                          outbox.c.due <= _utc(until))
+
+    def rows(self, meeting_uid: str | None = None) -> list[OutboxRow]:
+        """Every row, or a meeting's, in due order."""
+        return self._rows(*([outbox.c.meeting_uid == meeting_uid] if meeting_uid else []))
+
+    def recover(self, now: datetime, lease: timedelta) -> int:
+        """Rows left ``sending`` by a run that ended without recording their outcome (a
+        crash, a kill) longer than ``lease`` ago: uncertain, so the next attempt looks the
+        message up before sending it again. A row claimed more recently may still be in
+        a running process's hands and is left alone."""
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(outbox)
+                .where(outbox.c.state == State.SENDING, outbox.c.claimed_at <= _utc(now - lease))
+                .values(state=State.UNCERTAIN,
+                        error="the run sending it ended before its outcome was recorded"))
+        return int(done.rowcount)
+
+    def claim(self, row: OutboxRow, now: datetime) -> OutboxRow | None:
+        """Mark ``row`` sending in its own transaction, before its network call; ``None``
+        when it is no longer in the state it was read in (another run took it)."""
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(outbox).where(outbox.c.key == row.key, outbox.c.state == row.state)
+                .values(state=State.SENDING, claimed_at=_utc(now)))
+        if done.rowcount != 1:
+            return None
+        return replace(row, state=State.SENDING, claimed_from=row.state)
+
+    def release(self, row: OutboxRow) -> None:
+        """Give back a claimed row whose call ended in a bug, not in an outcome: it waits
+        again as it did before the claim, its attempts uncounted."""
+        with self.engine.begin() as conn:
+            conn.execute(update(outbox).where(outbox.c.key == row.key, outbox.c.state == State.SENDING)
+                         .values(state=row.claimed_from or State.PENDING, claimed_at=None))
+
+    def mark(self, row: OutboxRow, state: State, *, error: str | None = None,
+             remote_id: str | None = None, at: datetime | None = None,
+             reason: str | None = None, attempted: bool = True) -> OutboxRow:
+        """Record the row's new state; ``attempted``: a delivery call was made for it."""
+        attempts = row.attempts + (1 if attempted else 0)
         with self.engine.begin() as conn:
             conn.execute(update(outbox).where(outbox.c.key == row.key).values(
-                state=state, attempts=attempts, error=error, remote_id=remote_id,
-                sent_at=_utc(at) if at and state == "sent" else None,
+                state=state, attempts=attempts, error=error, remote_id=remote_id, reason=reason,
+                sent_at=_utc(at) if at and state is State.SENT else None,
             ))
-        return replace(row, state=state, attempts=attempts, error=error)
+        return replace(row, state=state, attempts=attempts, error=error, reason=reason)
 
     def counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:
-            rows = conn.execute(select(outbox.c.state)).scalars().all()
+            states = conn.execute(select(outbox.c.state)).scalars().all()
         result: dict[str, int] = {}
-        for state in rows:
+        for state in states:
             result[state] = result.get(state, 0) + 1
         return result
 
     def failures(self) -> list[tuple[str, str, str | None]]:
+        """(meeting or alert, recipient, error) of every failed row."""
         with self.engine.connect() as conn:
-            rows = conn.execute(select(outbox.c.meeting_uid, outbox.c.recipient, outbox.c.error)
-                                .where(outbox.c.state == "failed").order_by(outbox.c.key)).all()
-        return [(r[0], r[1], r[2]) for r in rows]
+            rows = conn.execute(
+                select(outbox.c.meeting_uid, outbox.c.alert, outbox.c.recipient, outbox.c.error)
+                .where(outbox.c.state == State.FAILED).order_by(outbox.c.key)).all()
+        return [(r[0] or r[1] or "", r[2], r[3]) for r in rows]
 
+    def _rows(self, *where: Any) -> list[OutboxRow]:
+        query = select(outbox).where(*where).order_by(
+            outbox.c.due, outbox.c.meeting_uid, outbox.c.kind, outbox.c.recipient)
+        with self.engine.connect() as conn:
+            return [_outbox_row(row) for row in conn.execute(query).mappings()]
 
-def _add_new_columns(engine: Engine) -> None:
-    """Bring a database made by an earlier version up to date: ``create_all`` makes missing
-    tables but never alters one, so a nullable column added since is added here. Only
-    additions; the data already stored is kept as it is."""
-    existing = inspect(engine)
-    for table in metadata.sorted_tables:
-        have = {column["name"] for column in existing.get_columns(table.name)}
-        for column in table.columns:
-            if column.name in have:
-                continue
-            if not column.nullable:
-                raise RuntimeError(f"{table.name}.{column.name} cannot be added to a filled table")
-            kind = column.type.compile(dialect=engine.dialect)
-            with engine.begin() as conn:
-                conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
+    # -- alerts -----------------------------------------------------------------------------
+
+    def alerts(self) -> dict[str, Alert]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(alerts)).mappings().all()
+        return {row["key"]: _alert(row) for row in rows}
+
+    def raise_alerts(self, current: Iterable[Alert], now: datetime) -> None:
+        """Keep ``current`` as the plan's open alerts (their texts refreshed) and resolve
+        every other open one: a row of a resolved alert is skipped, not sent."""
+        fresh = {alert.key: alert for alert in current}
+        with self.engine.begin() as conn:
+            known = {row["key"]: row for row in conn.execute(select(alerts)).mappings()}
+            for key, alert in fresh.items():
+                values = {"body": alert.body, "problem": alert.problem,
+                          "severity": alert.severity, "resolved_at": None,
+                          "messages": json.dumps(dict(alert.messages), ensure_ascii=False)}
+                if key in known:
+                    conn.execute(update(alerts).where(alerts.c.key == key).values(values))
+                else:
+                    conn.execute(insert(alerts).values(key=key, raised_at=_utc(now), **values))
+            gone = [key for key, row in known.items() if key not in fresh and not row["resolved_at"]]
+            if gone:
+                conn.execute(update(alerts).where(alerts.c.key.in_(gone))
+                             .values(resolved_at=_utc(now)))
 
 
 def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
-def _meeting(row: object, tz: tzinfo) -> MeetingRecord:
-    data = dict(row)  # type: ignore[call-overload]
+def _moment(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _outbox_values(row: OutboxRow) -> dict[str, Any]:
+    return {"key": row.key, "meeting_uid": row.meeting_uid, "kind": str(row.kind),
+            "recipient": row.recipient, "sequence": row.sequence, "due": _utc(row.due),
+            "state": str(row.state), "attempts": row.attempts, "error": row.error,
+            "body": row.body, "alert": row.alert, "reason": row.reason}
+
+
+def _outbox_row(row: RowMapping) -> OutboxRow:
+    return OutboxRow(key=row["key"], meeting_uid=row["meeting_uid"], kind=Kind(row["kind"]),
+                     recipient=row["recipient"], sequence=row["sequence"],
+                     due=datetime.fromisoformat(row["due"]), state=State(row["state"]),
+                     attempts=row["attempts"], error=row["error"], body=row["body"] or "",
+                     alert=row["alert"], reason=row["reason"])
+
+
+def _alert(row: RowMapping) -> Alert:
+    return Alert(key=row["key"], body=row["body"], problem=row["problem"],
+                 severity=row["severity"], messages=json.loads(row["messages"] or "{}"),
+                 raised_at=_moment(row["raised_at"]), resolved_at=_moment(row["resolved_at"]))
+
+
+def _meeting(row: RowMapping, tz: tzinfo) -> MeetingRecord:
+    previous = _moment(row["previous"])
     return MeetingRecord(
-        uid=data["uid"], body=data["body"], group=data["grp"],
-        start=datetime.fromisoformat(data["start"]).astimezone(tz),
-        end=datetime.fromisoformat(data["end"]).astimezone(tz),
-        status=data["status"], sequence=data["sequence"], moved=bool(data["moved"]),
-        invited=tuple(json.loads(data["invited"])), reason=data["reason"],
-        previous=datetime.fromisoformat(data["previous"]) if data["previous"] else None,
-        channel=data["channel"], remote_id=data["remote_id"],
-        remote_ical_uid=data["remote_ical_uid"],
-        responses=tuple(sorted(json.loads(data["responses"]).items())) if data["responses"] else (),
+        uid=row["uid"], body=row["body"], group=row["grp"],
+        start=datetime.fromisoformat(row["start"]).astimezone(tz),
+        end=datetime.fromisoformat(row["end"]).astimezone(tz),
+        status=MeetingStatus(row["status"]), sequence=row["sequence"], moved=bool(row["moved"]),
+        invited=tuple(json.loads(row["invited"])), reason=row["reason"],
+        previous=previous, channel=row["channel"], remote_id=row["remote_id"],
+        remote_ical_uid=row["remote_ical_uid"],
+        responses=tuple(sorted(json.loads(row["responses"]).items())) if row["responses"] else (),
     )

@@ -16,20 +16,20 @@ from zoneinfo import ZoneInfo
 
 from scheduler.catalogue.model import LeadTimes
 
+from .records import Kind
 from .workdays import WorkCalendar
 
-ActionKind = Literal["prepare", "request_items", "invite", "agenda", "remind", "minutes"]
 Audience = Literal["conveners", "preparers", "members", "participants"]
 DUE_AT = time(9, 0)  # office hours: messages go out in the morning, local time
 
-ACTION_KINDS: tuple[ActionKind, ...] = (
-    "prepare", "request_items", "invite", "agenda", "remind", "minutes"
+ACTION_KINDS: tuple[Kind, ...] = (
+    Kind.PREPARE, Kind.REQUEST_ITEMS, Kind.INVITE, Kind.AGENDA, Kind.REMIND, Kind.MINUTES
 )
 
 
 @dataclass(frozen=True)
 class Action:
-    kind: ActionKind
+    kind: Kind
     due: datetime
     audience: tuple[Audience, ...]
 
@@ -45,15 +45,19 @@ def action_chain(start: datetime, lead: LeadTimes, calendar: WorkCalendar, tz: Z
     if lead.remind > timedelta(days=1):
         reminder_day = _working_on_or_before(day - lead.remind, calendar)
     chain = [
-        Action("prepare", before(lead.prepare), ("conveners", "preparers")),
-        Action("request_items", before(lead.request_items), ("members",)),
-        Action("invite", before(lead.invite), ("participants",)),
-        Action("agenda", before(lead.agenda), ("conveners",)),
-        Action("remind", datetime.combine(reminder_day, DUE_AT, tzinfo=tz), ("participants",)),
-        Action("minutes", datetime.combine(_working_on_or_after(day + lead.minutes, calendar),
+        Action(Kind.PREPARE, before(lead.prepare), ("conveners", "preparers")),
+        Action(Kind.REQUEST_ITEMS, before(lead.request_items), ("members",)),
+        Action(Kind.INVITE, before(lead.invite), ("participants",)),
+        Action(Kind.AGENDA, before(lead.agenda), ("conveners",)),
+        Action(Kind.REMIND, datetime.combine(reminder_day, DUE_AT, tzinfo=tz), ("participants",)),
+        Action(Kind.MINUTES, datetime.combine(_working_on_or_after(day + lead.minutes, calendar),
                                            DUE_AT, tzinfo=tz), ("conveners",)),
     ]
     return sorted(chain, key=lambda action: (action.due, ACTION_KINDS.index(action.kind)))
+
+
+def due_times(chain: list[Action]) -> dict[Kind, datetime]:
+    return {action.kind: action.due for action in chain}
 
 
 def _working_on_or_before(day: date, calendar: WorkCalendar) -> date:

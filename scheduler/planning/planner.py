@@ -29,9 +29,9 @@ from scheduler.catalogue.model import (
     Round,
 )
 
+from .records import MeetingStatus
 from .workdays import WorkCalendar
 
-Status = Literal["planned", "fixed", "held", "cancelled"]
 Severity = Literal["error", "warning"]
 _WEEKDAY_INDEX = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 _MAX_EXPLAINED_REJECTIONS = 3
@@ -64,7 +64,7 @@ class Meeting:
     conveners: tuple[str, ...]
     organisations: tuple[str, ...]
     group: str | None
-    status: Status
+    status: MeetingStatus
     sequence: int = 0
     reasons: tuple[Reason, ...] = ()
     sources: tuple[str, ...] = ()
@@ -76,7 +76,7 @@ class Meeting:
     @property
     def counts(self) -> bool:
         """Whether the meeting counts towards targets (a cancelled one does not)."""
-        return self.status != "cancelled"
+        return self.status is not MeetingStatus.CANCELLED
 
 
 @dataclass(frozen=True)
@@ -195,7 +195,7 @@ class _Planner:
         self.problems.append(PlanProblem(body.id, severity, key, params))
 
     def _meeting(
-        self, body: Body, slot: str, day: date, status: Status, group: str | None,
+        self, body: Body, slot: str, day: date, status: MeetingStatus, group: str | None,
         reasons: Iterable[Reason] = (), sources: Iterable[str] = (),
         start: time | None = None,
     ) -> Meeting:
@@ -219,7 +219,7 @@ class _Planner:
         slot = known.date.isoformat() + (f"-{known.group}" if known.group else "")
         reason = Reason("known-meeting", {"status": known.status, "source": known.source})
         return self._meeting(
-            body, slot, known.date, known.status, known.group, [reason], [known.source],
+            body, slot, known.date, MeetingStatus(known.status), known.group, [reason], [known.source],
             start=known.start,
         )
 
@@ -347,7 +347,7 @@ class _Planner:
             why = self._rejection(body, day)
             if why is None:
                 reasons = [*slot.reasons, *rejected[:_MAX_EXPLAINED_REJECTIONS], self._free(body, day)]
-                meeting = self._meeting(body, slot.slot, day, "planned", slot.group, reasons,
+                meeting = self._meeting(body, slot.slot, day, MeetingStatus.PLANNED, slot.group, reasons,
                                         _rule_sources(body))
                 self._add(meeting)
                 return True
@@ -456,7 +456,7 @@ class _Planner:
                 *skipped[:_MAX_EXPLAINED_REJECTIONS],
                 self._free(body, day),
             ]
-            self._add(self._meeting(body, f"{year}-{group}", day, "planned", group, reasons,
+            self._add(self._meeting(body, f"{year}-{group}", day, MeetingStatus.PLANNED, group, reasons,
                                     _rule_sources(body)))
         return True
 
@@ -493,7 +493,7 @@ class _Planner:
     def _plan_preparations(self, body: Body, rule: Precedes) -> None:
         targets = [
             m for m in self.by_body.get(rule.body, ())
-            if m.status in ("planned", "fixed")
+            if m.status in (MeetingStatus.PLANNED, MeetingStatus.FIXED)
             and self.window.first <= m.day <= self.window.last
         ]
         for target in sorted(targets, key=lambda m: (m.start, m.uid)):

@@ -8,7 +8,7 @@ Run: ``.venv/bin/python tests/bench/smtp_throughput.py [--messages 2000] [--runs
   per thread sending at once), for each N of ``--connections``; N = 1 is one reused
   connection, as a run with ``[delivery] workers = 1`` sends;
 * a new connection per message, for comparison;
-* ``Pipeline.deliver`` with ``workers`` = N: a year of the real catalogue's actions
+* ``service.deliver`` with ``workers`` = N: a year of the real catalogue's actions
   (``simulate``'s virtual clock) composed, sent and recorded in SQLite, so the figure
   includes checking, composing (on the one store thread) and recording every row.
 
@@ -43,15 +43,15 @@ from aiosmtpd.controller import Controller
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from scheduler.catalogue.contacts import Recipient, load_contacts
+from scheduler.catalogue.contacts import Recipient
 from scheduler.catalogue.load import load_catalogue
+from scheduler.delivery.ports import Backend
 from scheduler.delivery.smtp import SmtpMailer
 from scheduler.messaging.invites import Invitation, request
-from scheduler.messaging.mail import Rendered, Templates, build_email
-from scheduler.outbox.store import Store
-from scheduler.pipeline import Pipeline
+from scheduler.messaging.mail import Rendered, build_email
 from scheduler.planning.planner import Window, plan_meetings
 from scheduler.planning.workdays import WorkCalendar
+from tests.support.flow import Flow, services
 
 HEL = ZoneInfo("Europe/Helsinki")
 SENDER = Recipient("kokoukset@liitto.example", "Keski-Suomen liitto", "fi", "liitto")
@@ -154,17 +154,15 @@ def run_fresh(n: int, latency: float) -> float:
 
 
 def run_pipeline(workers: int, latency: float) -> tuple[float, int]:
-    """A year of the real catalogue's actions through ``Pipeline.deliver(workers=...)``."""
+    """A year of the real catalogue's actions through ``service.deliver`` (``workers``)."""
     catalogue = load_catalogue(ROOT / "bodies")
     calendar = WorkCalendar(blackout_months=frozenset({7}))
-    contacts = load_contacts(ROOT / "config" / "contacts.example.yaml", catalogue)
     plan = plan_meetings(catalogue, calendar, Window(date(2027, 1, 1), date(2027, 12, 31)), HEL)
     since, until = datetime(2027, 1, 1, tzinfo=HEL), datetime(2027, 12, 31, 23, tzinfo=HEL)
     with tempfile.TemporaryDirectory() as folder, server(latency) as (port, received):
-        flow = Pipeline(catalogue, contacts, Templates(ROOT / "templates" / "mail"), calendar, HEL,
-                        Store(f"sqlite:///{folder}/state.db", HEL),
-                        SmtpMailer(host="127.0.0.1", port=port, timeout=10), "yhdyspinta",
-                        workers=workers)
+        backend = Backend(SmtpMailer(host="127.0.0.1", port=port, timeout=10))
+        flow = Flow(services(Path(folder), catalogue, backend, workers=workers,
+                             contacts=ROOT / "config" / "contacts.example.yaml"))
         flow.sync(plan, since)
         flow.enqueue(until, since=since)
         started = time.perf_counter()
@@ -200,7 +198,7 @@ def main() -> None:
     if not args.skip_pipeline:
         for n in args.connections:
             measured = [run_pipeline(n, args.latency) for _ in range(args.runs)]
-            rows.append((f"Pipeline.deliver, workers = {n}", measured[0][1],
+            rows.append((f"service.deliver, workers = {n}", measured[0][1],
                          max(rate for rate, _ in measured), [rate for rate, _ in measured]))
     print(f"Python {platform.python_version()}, {platform.machine()}, "
           f"{multiprocessing.cpu_count()} cores; iMIP invitations (~6 kB each) to aiosmtpd on "

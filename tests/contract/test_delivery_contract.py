@@ -34,25 +34,24 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from scheduler.catalogue.contacts import load_contacts
 from scheduler.catalogue.load import load_catalogue
-from scheduler.delivery import Mailer
 from scheduler.delivery.ews import EwsMailer
 from scheduler.delivery.graph import GraphMailer
 from scheduler.delivery.maildir import MaildirMailer
+from scheduler.delivery.ports import Backend
 from scheduler.delivery.smtp import SmtpMailer
-from scheduler.messaging.compose import CALENDAR_KINDS
-from scheduler.messaging.mail import Templates
-from scheduler.outbox.store import MeetingRecord, Store, outbox
-from scheduler.pipeline import Pipeline, Report
+from scheduler.outbox.tables import outbox
 from scheduler.planning.planner import Plan, Window, plan_meetings
+from scheduler.planning.records import CALENDAR_KINDS, MeetingRecord
 from scheduler.planning.workdays import WorkCalendar
+from scheduler.service.deliver import DeliveryReport
 from tests.conftest import HELSINKI, ROOT
 from tests.contract import ews_server, graph_server
 from tests.contract.test_graph import TOKEN as GRAPH_TOKEN
 from tests.contract.test_graph import FakeCredential
 from tests.contract.test_mailers import Recorder, free_port
 from tests.integration.conftest import BROKEN, contacts_yaml
+from tests.support.flow import Flow, services
 
 CATALOGUE = load_catalogue(ROOT / "bodies")
 CALENDAR = WorkCalendar(blackout_months=frozenset({7}))
@@ -82,7 +81,8 @@ class Peer:
     def __init__(self, root: Path) -> None:
         """Start the peer; ``root`` is the test's own directory."""
 
-    def mailer(self) -> Mailer:
+    def backend(self) -> Backend:
+        """A backend of the kind under test, talking to this peer."""
         raise NotImplementedError
 
     def calendars(self) -> Calendars:
@@ -174,8 +174,8 @@ class MaildirPeer(ImipPeer):
         self.path = root / "outbox"
         self.box = MaildirMailer(self.path)
 
-    def mailer(self) -> Mailer:
-        return self.box
+    def backend(self) -> Backend:
+        return Backend(self.box)
 
     def delivered(self) -> list[EmailMessage]:
         box = mailbox.Maildir(str(self.path), create=False)
@@ -207,8 +207,8 @@ class SmtpPeer(ImipPeer):
         self.controller.start()
         self.running = True
 
-    def mailer(self) -> Mailer:
-        return SmtpMailer(host="127.0.0.1", port=self.port, timeout=5)
+    def backend(self) -> Backend:
+        return Backend(SmtpMailer(host="127.0.0.1", port=self.port, timeout=5))
 
     def delivered(self) -> list[EmailMessage]:
         parsed = [email.message_from_bytes(raw, policy=default) for _, _, raw in self.recorder.received]
@@ -250,10 +250,11 @@ class GraphPeer(Peer):
         self.server = graph_server.GraphServer(token=GRAPH_TOKEN).start()
         self.made: list[GraphMailer] = []
 
-    def mailer(self) -> Mailer:
+    def backend(self) -> Backend:
         self.made.append(GraphMailer(base_url=self.server.base_url, credential=FakeCredential(),
                                      timeout=1, retry_delay=0.05))
-        return self.made[-1]
+        made = self.made[-1]
+        return Backend(made, events=made, free_busy=made, answers=made)
 
     def calendars(self) -> Calendars:
         found: Calendars = {}
@@ -308,10 +309,11 @@ class EwsPeer(Peer):
         self.secret = root / "ews-secret"
         self.secret.write_text(self.SECRET, encoding="utf-8")
 
-    def mailer(self) -> Mailer:
-        return EwsMailer(service_endpoint=self.server.endpoint, auth="oauth2", tenant_id="t",
+    def backend(self) -> Backend:
+        made = EwsMailer(service_endpoint=self.server.endpoint, auth="oauth2", tenant_id="t",
                          client_id="yhdyspinta-app", client_secret_file=str(self.secret),
                          token_url=self.server.token_url, timeout=1.0, retry_seconds=1)
+        return Backend(made, events=made, free_busy=made, answers=made)
 
     def calendars(self) -> Calendars:
         found: Calendars = {}
@@ -373,33 +375,30 @@ class DeliveryContract:
             made.close()
 
     @pytest.fixture
-    def flow(self, peer: Peer, tmp_path: Path) -> Pipeline:
+    def flow(self, peer: Peer, tmp_path: Path) -> Flow:
         return self.pipeline(peer, tmp_path)
 
     @staticmethod
-    def pipeline(peer: Peer, root: Path, *, omit: str | None = None) -> Pipeline:
+    def pipeline(peer: Peer, root: Path, *, omit: str | None = None) -> Flow:
         (root / "contacts.yaml").write_text(contacts_yaml(swedish=False, omit=omit), encoding="utf-8")
-        contacts = load_contacts(root / "contacts.yaml", CATALOGUE)
-        return Pipeline(CATALOGUE, contacts, Templates(ROOT / "templates" / "mail"), CALENDAR,
-                        HELSINKI, Store(f"sqlite:///{root / 'state.db'}", HELSINKI), peer.mailer(),
-                        "yhdyspinta", workers=WORKERS)
+        return Flow(services(root, CATALOGUE, peer.backend(), workers=WORKERS))
 
     # -- helpers ----------------------------------------------------------------------------
 
     @staticmethod
-    def invite_round(flow: Pipeline) -> tuple[MeetingRecord, datetime, Report]:
+    def invite_round(flow: Flow) -> tuple[MeetingRecord, datetime, DeliveryReport]:
         """Plan and send everything due three weeks before: preparation reminder, the
         members' agenda-item requests and the invitation."""
         flow.sync(kuntakokous_2027(), datetime(2027, 1, 1, tzinfo=UTC))
         record = flow.store.meeting(UID)
         assert record is not None
         now = record.start - timedelta(days=20)
-        flow.enqueue(now, since=datetime(2026, 12, 1, tzinfo=UTC), now=now)
+        flow.enqueue(now, since=datetime(2026, 12, 1, tzinfo=UTC))
         report = flow.deliver(now, clock=lambda row: now)
         return record, now, report
 
     @staticmethod
-    def participants(flow: Pipeline) -> set[str]:
+    def participants(flow: Flow) -> set[str]:
         record = flow.store.meeting(UID)
         assert record is not None
         return {r.email.lower() for r in flow.audience.attendees(record)}
@@ -410,14 +409,14 @@ class DeliveryContract:
                 if any(not s.cancelled for s in seen)}
 
     @staticmethod
-    def sent_plain(flow: Pipeline) -> Counter[str]:
+    def sent_plain(flow: Flow) -> Counter[str]:
         """Recipients of the plain-message rows the store says were sent."""
         with flow.store.engine.connect() as conn:
             rows = conn.execute(select(outbox.c.kind, outbox.c.recipient)
                                 .where(outbox.c.state == "sent")).all()
         return Counter(r.recipient.lower() for r in rows if r.kind not in CALENDAR_KINDS)
 
-    def assert_everyone_once(self, peer: Peer, flow: Pipeline, start: datetime) -> None:
+    def assert_everyone_once(self, peer: Peer, flow: Flow, start: datetime) -> None:
         calendars = peer.calendars()
         expected = self.participants(flow)
         assert set(self.live(calendars)) == expected
@@ -429,7 +428,7 @@ class DeliveryContract:
 
     # -- the promises -----------------------------------------------------------------------
 
-    def test_every_participant_gets_the_meeting_exactly_once(self, peer: Peer, flow: Pipeline) -> None:
+    def test_every_participant_gets_the_meeting_exactly_once(self, peer: Peer, flow: Flow) -> None:
         record, _, _ = self.invite_round(flow)
         assert len(self.participants(flow)) == 22  # Keuruu's one contact has a broken address
         self.assert_everyone_once(peer, flow, record.start)
@@ -439,7 +438,7 @@ class DeliveryContract:
         assert [who for _, who, _ in flow.store.failures()] == [BROKEN], flow.store.failures()
 
     def test_the_members_are_asked_for_agenda_items_and_the_convener_reminded(
-        self, peer: Peer, flow: Pipeline
+        self, peer: Peer, flow: Flow
     ) -> None:
         self.invite_round(flow)
         received = Counter(who for who, _ in peer.messages())
@@ -447,14 +446,14 @@ class DeliveryContract:
         members = self.participants(flow) - {CONVENER}
         assert all(received[who] >= 1 for who in members)  # the agenda-item request
 
-    def test_running_again_sends_nothing(self, peer: Peer, flow: Pipeline) -> None:
+    def test_running_again_sends_nothing(self, peer: Peer, flow: Flow) -> None:
         _, now, _ = self.invite_round(flow)
         before = (peer.calendars(), sorted(peer.messages()))
-        flow.enqueue(now, since=datetime(2026, 12, 1, tzinfo=UTC), now=now)
+        flow.enqueue(now, since=datetime(2026, 12, 1, tzinfo=UTC))
         assert flow.deliver(now, clock=lambda row: now).sent == 0
         assert (peer.calendars(), sorted(peer.messages())) == before
 
-    def test_a_move_changes_every_calendar_in_place(self, peer: Peer, flow: Pipeline) -> None:
+    def test_a_move_changes_every_calendar_in_place(self, peer: Peer, flow: Flow) -> None:
         record, now, _ = self.invite_round(flow)
         later = record.start + timedelta(days=7)
         flow.move(UID, later, now)
@@ -462,7 +461,7 @@ class DeliveryContract:
         self.assert_everyone_once(peer, flow, later)
 
     def test_a_removed_participant_loses_the_meeting_and_the_rest_keep_it(
-        self, peer: Peer, flow: Pipeline, tmp_path: Path
+        self, peer: Peer, flow: Flow, tmp_path: Path
     ) -> None:
         _, now, _ = self.invite_round(flow)
         removed = f"kirjaamo@{DROPPED}.example"
@@ -474,7 +473,7 @@ class DeliveryContract:
         assert removed not in live
         assert set(live) == self.participants(flow) - {removed}
 
-    def test_a_cancellation_removes_it_from_every_calendar(self, peer: Peer, flow: Pipeline) -> None:
+    def test_a_cancellation_removes_it_from_every_calendar(self, peer: Peer, flow: Flow) -> None:
         _, now, _ = self.invite_round(flow)
         invited = set(self.live(peer.calendars()))
         flow.cancel(UID, "Päällekkäinen tilaisuus", now)
@@ -483,7 +482,7 @@ class DeliveryContract:
         assert invited <= set(peer.calendars())  # told, not forgotten
 
     def test_transient_faults_lose_nothing_and_duplicate_nothing(
-        self, peer: Peer, flow: Pipeline, fault: str
+        self, peer: Peer, flow: Flow, fault: str
     ) -> None:
         peer.inject(fault)
         record, now, report = self.invite_round(flow)

@@ -24,16 +24,15 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope, Session
 from sqlalchemy import select
 
-from scheduler.catalogue.contacts import load_contacts
 from scheduler.catalogue.load import load_catalogue
-from scheduler.delivery import Mailer, Receipt
 from scheduler.delivery.graph import GraphMailer
 from scheduler.delivery.maildir import MaildirMailer
+from scheduler.delivery.ports import Backend, Receipt
 from scheduler.delivery.smtp import SmtpMailer
 from scheduler.errors import UserError
-from scheduler.messaging.mail import Templates, message_id
-from scheduler.outbox.store import OutboxRow, Store, outbox
-from scheduler.pipeline import Pipeline
+from scheduler.messaging.mail import message_id
+from scheduler.outbox.records import OutboxRow
+from scheduler.outbox.tables import outbox
 from scheduler.planning.planner import Plan, Window, plan_meetings
 from scheduler.planning.workdays import WorkCalendar
 from scheduler.settings import load_settings
@@ -43,6 +42,7 @@ from tests.contract.test_graph import TOKEN as GRAPH_TOKEN
 from tests.contract.test_graph import FakeCredential
 from tests.contract.test_mailers import Recorder, serving
 from tests.integration.conftest import BROKEN, contacts_yaml
+from tests.support.flow import Flow, services
 
 CATALOGUE = load_catalogue(ROOT / "bodies")
 CALENDAR = WorkCalendar(blackout_months=frozenset({7}))
@@ -88,19 +88,16 @@ def server() -> Iterator[tuple[Controller, Overtaking]]:
         yield running
 
 
-def pipeline(root: Path, mailer: Mailer, workers: int = WORKERS) -> Pipeline:
+def pipeline(root: Path, backend: Backend, workers: int = WORKERS) -> Flow:
     (root / "contacts.yaml").write_text(contacts_yaml(swedish=False), encoding="utf-8")
-    contacts = load_contacts(root / "contacts.yaml", CATALOGUE)
-    return Pipeline(CATALOGUE, contacts, Templates(ROOT / "templates" / "mail"), CALENDAR, HELSINKI,
-                    Store(f"sqlite:///{root / 'state.db'}", HELSINKI), mailer, "yhdyspinta",
-                    workers=workers)
+    return Flow(services(root, CATALOGUE, backend, workers=workers))
 
 
-def smtp(controller: Controller) -> SmtpMailer:
-    return SmtpMailer(host="127.0.0.1", port=controller.port, timeout=10)
+def smtp(controller: Controller) -> Backend:
+    return Backend(SmtpMailer(host="127.0.0.1", port=controller.port, timeout=10))
 
 
-def due_rows(flow: Pipeline) -> tuple[list[OutboxRow], datetime]:
+def due_rows(flow: Flow) -> tuple[list[OutboxRow], datetime]:
     """The Kuntakokous two weeks before: preparation, agenda-item requests and invitations
     are due, so most recipients have two or three rows in one run."""
     plan = plan_meetings(CATALOGUE, CALENDAR, Window(date(2027, 1, 1), date(2027, 12, 31)), HELSINKI)
@@ -108,11 +105,11 @@ def due_rows(flow: Pipeline) -> tuple[list[OutboxRow], datetime]:
     record = flow.store.meeting(UID)
     assert record is not None
     now = record.start - timedelta(days=14)
-    flow.enqueue(now, since=datetime(2026, 12, 1, tzinfo=UTC), now=now)
+    flow.enqueue(now, since=datetime(2026, 12, 1, tzinfo=UTC))
     return list(flow.store.pending(now)), now
 
 
-def states(flow: Pipeline) -> dict[str, tuple[str, int, str | None]]:
+def states(flow: Flow) -> dict[str, tuple[str, int, str | None]]:
     """Outbox key -> (state, attempts, remote id)."""
     with flow.store.engine.connect() as conn:
         rows = conn.execute(select(outbox.c.key, outbox.c.state, outbox.c.attempts, outbox.c.remote_id))
@@ -270,7 +267,8 @@ def test_a_bug_in_a_worker_is_raised_after_the_calls_under_way_are_recorded(
 ) -> None:
     controller, recorder = server
     victim = "kirjaamo@laukaa.example"
-    flow = pipeline(tmp_path, BuggySmtp(victim, host="127.0.0.1", port=controller.port, timeout=10))
+    flow = pipeline(tmp_path, Backend(BuggySmtp(victim, host="127.0.0.1", port=controller.port,
+                                                timeout=10)))
     rows, now = due_rows(flow)
     with pytest.raises(RuntimeError, match="a bug in the backend") as caught:
         flow.deliver(now, clock=lambda row: now)
@@ -322,8 +320,9 @@ def test_the_smtp_mailer_shared_by_threads_opens_one_connection_each_and_closes_
     flow = pipeline(tmp_path, smtp(controller), workers=1)
     rows, now = due_rows(flow)
     record = flow.store.meeting(UID)
+    assert record is not None
     messages = [flow.composer.message(row, record, now) for row in sendable(rows)]
-    mailer = smtp(controller)
+    mailer = smtp(controller).sender
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda m: mailer.send(m, ""), messages))
     mailer.close()
@@ -336,7 +335,7 @@ def test_the_smtp_mailer_shared_by_threads_opens_one_connection_each_and_closes_
 
 def test_the_maildir_takes_every_message_once_from_eight_workers(tmp_path: Path) -> None:
     folder = tmp_path / "outbox"
-    flow = pipeline(tmp_path, MaildirMailer(folder), workers=8)
+    flow = pipeline(tmp_path, Backend(MaildirMailer(folder)), workers=8)
     rows, now = due_rows(flow)
     report = flow.deliver(now, clock=lambda row: now)
 
@@ -353,7 +352,8 @@ def test_graph_creates_the_meeting_once_with_eight_workers(tmp_path: Path) -> No
     with running(token=GRAPH_TOKEN, concurrency=4, latency=0.05) as graph:
         mailer = GraphMailer(base_url=graph.base_url, credential=FakeCredential(), timeout=5,
                              retry_delay=0.05)
-        flow = pipeline(tmp_path, mailer, workers=8)
+        flow = pipeline(tmp_path, Backend(mailer, events=mailer, free_busy=mailer,
+                                          answers=mailer), workers=8)
         rows, now = due_rows(flow)
         report = flow.deliver(now, clock=lambda row: now)
         assert [line for line in report.failed if BROKEN not in line] == []
@@ -389,4 +389,4 @@ def test_workers_out_of_range_is_refused_in_words(value: str, words: str) -> Non
 def test_the_default_is_four_workers_and_a_pipeline_refuses_zero(tmp_path: Path) -> None:
     assert load_settings(None, {}).delivery.workers == 4
     with pytest.raises(ValueError, match="workers must be 1 to 64, got 0"):
-        pipeline(tmp_path, MaildirMailer(tmp_path / "outbox"), workers=0)
+        pipeline(tmp_path, Backend(MaildirMailer(tmp_path / "outbox")), workers=0)

@@ -11,14 +11,11 @@ from pathlib import Path
 import exchangelib  # type: ignore[import-untyped]
 import pytest
 
-from scheduler.catalogue.contacts import load_contacts
 from scheduler.catalogue.load import load_catalogue
 from scheduler.delivery.ews import EwsMailer
 from scheduler.delivery.graph import GraphMailer
 from scheduler.delivery.maildir import MaildirMailer
-from scheduler.messaging.mail import Templates
-from scheduler.outbox.store import Store
-from scheduler.pipeline import Pipeline
+from scheduler.delivery.ports import Backend
 from scheduler.planning.planner import Plan, Window, plan_meetings
 from scheduler.planning.workdays import WorkCalendar
 from tests.conftest import HELSINKI, ROOT
@@ -27,6 +24,7 @@ from tests.contract.graph_server import running
 from tests.contract.test_graph import TOKEN as GRAPH_TOKEN
 from tests.contract.test_graph import FakeCredential
 from tests.integration.conftest import BROKEN, contacts_yaml
+from tests.support.flow import Flow, services
 
 CATALOGUE = load_catalogue(ROOT / "bodies")
 UID = "kuntakokous-2027-1@yhdyspinta"
@@ -42,13 +40,13 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[EwsServer]:
     exchangelib.close_connections()
 
 
-def pipeline(root: Path, mailer: object) -> Pipeline:
+def pipeline(root: Path, backend: Backend) -> Flow:
     (root / "contacts.yaml").write_text(contacts_yaml(swedish=False), encoding="utf-8")
-    contacts = load_contacts(root / "contacts.yaml", CATALOGUE)
-    return Pipeline(CATALOGUE, contacts, Templates(ROOT / "templates" / "mail"),
-                    WorkCalendar(blackout_months=frozenset({7})), HELSINKI,
-                    Store(f"sqlite:///{root / 'state.db'}", HELSINKI), mailer,  # type: ignore[arg-type]
-                    "yhdyspinta")
+    return Flow(services(root, CATALOGUE, backend))
+
+
+def exchange(mailer: EwsMailer | GraphMailer) -> Backend:
+    return Backend(mailer, events=mailer, free_busy=mailer, answers=mailer)
 
 
 def ews(server: EwsServer, root: Path) -> EwsMailer:
@@ -66,13 +64,13 @@ def kuntakokous_plan() -> Plan:
 
 
 def test_the_meeting_lives_in_the_conveners_mailbox(server: EwsServer, tmp_path: Path) -> None:
-    flow = pipeline(tmp_path, ews(server, tmp_path))
+    flow = pipeline(tmp_path, exchange(ews(server, tmp_path)))
     plan = kuntakokous_plan()
     flow.sync(plan, datetime(2027, 1, 1, tzinfo=UTC))
     record = flow.store.meeting(UID)
     assert record is not None
     now = record.start - timedelta(days=14)
-    flow.enqueue(now, since=datetime(2026, 12, 1, tzinfo=UTC), now=now)
+    flow.enqueue(now, since=datetime(2026, 12, 1, tzinfo=UTC))
     report = flow.deliver(now, clock=lambda row: now)
     assert [line for line in report.failed if BROKEN not in line] == []  # only the broken address
 
@@ -88,7 +86,7 @@ def test_the_meeting_lives_in_the_conveners_mailbox(server: EwsServer, tmp_path:
     assert kinds.count("message") > 20  # agenda-item requests, one per member organisation
 
     again = flow.deliver(now, clock=lambda row: now)
-    flow.enqueue(now, since=datetime(2026, 12, 1, tzinfo=UTC), now=now)
+    flow.enqueue(now, since=datetime(2026, 12, 1, tzinfo=UTC))
     assert (again.sent, len(server.calendar(CONVENER))) == (0, 1)
 
     server.respond(item.item_id, "kirjaamo@laukaa.example", "Accept")
@@ -112,15 +110,15 @@ def test_the_meeting_lives_in_the_conveners_mailbox(server: EwsServer, tmp_path:
 
 
 def test_one_channel_per_meeting(server: EwsServer, tmp_path: Path) -> None:
-    flow = pipeline(tmp_path, ews(server, tmp_path))
+    flow = pipeline(tmp_path, exchange(ews(server, tmp_path)))
     flow.sync(kuntakokous_plan(), datetime(2027, 1, 1, tzinfo=UTC))
     record = flow.store.meeting(UID)
     assert record is not None
     now = record.start - timedelta(days=14)
-    flow.enqueue(now, since=datetime(2026, 12, 1, tzinfo=UTC), now=now)
+    flow.enqueue(now, since=datetime(2026, 12, 1, tzinfo=UTC))
     flow.deliver(now, clock=lambda row: now)
 
-    switched = pipeline(tmp_path, MaildirMailer(tmp_path / "out"))
+    switched = pipeline(tmp_path, Backend(MaildirMailer(tmp_path / "out")))
     switched.move(UID, record.start + timedelta(days=1), now)
     report = switched.deliver(now, clock=lambda row: now)
     assert report.sent == 0
@@ -133,19 +131,19 @@ def test_graph_creates_moves_and_cancels_the_meeting_once(tmp_path: Path) -> Non
         mailer = GraphMailer(base_url=server.base_url, credential=FakeCredential(), timeout=5,
                              retry_delay=0.05)
         try:
-            flow = pipeline(tmp_path, mailer)
+            flow = pipeline(tmp_path, exchange(mailer))
             flow.sync(kuntakokous_plan(), datetime(2027, 1, 1, tzinfo=UTC))
             record = flow.store.meeting(UID)
             assert record is not None
             now = record.start - timedelta(days=14)
-            flow.enqueue(now, since=datetime(2026, 12, 1, tzinfo=UTC), now=now)
+            flow.enqueue(now, since=datetime(2026, 12, 1, tzinfo=UTC))
             flow.deliver(now, clock=lambda row: now)
             [event] = server.events[CONVENER].values()
             assert len(event["attendees"]) == 22
             created = flow.store.meeting(UID)
             assert created is not None
             assert (created.remote_id, created.remote_ical_uid) == (event["id"], event["iCalUId"])
-            flow.enqueue(now, since=datetime(2026, 12, 1, tzinfo=UTC), now=now)
+            flow.enqueue(now, since=datetime(2026, 12, 1, tzinfo=UTC))
             assert flow.deliver(now, clock=lambda row: now).sent == 0
 
             server.respond(CONVENER, event["id"], "kirjaamo@laukaa.example", "accepted")

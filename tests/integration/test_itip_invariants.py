@@ -17,17 +17,15 @@ from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
 
-from scheduler.catalogue.contacts import load_contacts
 from scheduler.catalogue.load import load_catalogue
 from scheduler.delivery.maildir import MaildirMailer
+from scheduler.delivery.ports import Backend
 from scheduler.errors import UserError
-from scheduler.messaging.mail import Templates
-from scheduler.outbox.store import Store
-from scheduler.pipeline import Pipeline
 from scheduler.planning.planner import Plan, Window, plan_meetings
 from scheduler.planning.workdays import WorkCalendar
 from tests.conftest import HELSINKI, ROOT
 from tests.integration.conftest import contacts_yaml
+from tests.support.flow import Flow, services
 
 UID = "vaikuttamisryhma-2027-1@yhdyspinta"
 Edit = tuple[str, int]
@@ -50,15 +48,13 @@ PLAN = Plan(tuple(m for m in plan_meetings(CATALOGUE, WorkCalendar(blackout_mont
 MUNICIPALITIES = sorted(o.id for o in CATALOGUE.organisations.values() if o.kind == "municipality")
 
 
-def build(root: Path, catalogue: Any, drop: int | None = None) -> Pipeline:
+def build(root: Path, catalogue: Any, drop: int | None = None) -> Flow:
     contacts_file = root / "contacts.yaml"
     # A municipality's mailbox disappears: it is no longer invited.
     victim = MUNICIPALITIES[drop % len(MUNICIPALITIES)] if drop is not None else None
     contacts_file.write_text(contacts_yaml(omit=victim), encoding="utf-8")
-    calendar = WorkCalendar(blackout_months=frozenset({7}))
-    return Pipeline(catalogue, load_contacts(contacts_file, catalogue), Templates(ROOT / "templates" / "mail"),
-                    calendar, HELSINKI, Store(f"sqlite:///{root / 's.db'}", HELSINKI),
-                    MaildirMailer(root / "out"), "yhdyspinta")
+    return Flow(services(root, catalogue, Backend(MaildirMailer(root / "out")),
+                         contacts=contacts_file, database=f"sqlite:///{root / 's.db'}"))
 
 
 def sent_calendars(root: Path) -> list[tuple[datetime, str, str, Any]]:
@@ -90,7 +86,7 @@ def test_itip_invariants_hold_over_any_edit_sequence(steps: list[Edit]) -> None:
         record = pipeline.store.meeting(UID)
         assert record is not None
         now = record.start - timedelta(days=10)  # after the invitations went out
-        pipeline.enqueue(now, since=datetime(2027, 1, 1, tzinfo=UTC), now=now)
+        pipeline.enqueue(now, since=datetime(2027, 1, 1, tzinfo=UTC))
         pipeline.deliver(now, clock=lambda row: now)
         for kind, amount in steps:
             now += timedelta(hours=1)
@@ -116,7 +112,7 @@ def _fixed(moment: datetime) -> Callable[[Any], datetime]:
     return lambda row: moment
 
 
-def check_invariants(sent: list[tuple[datetime, str, str, Any]], pipeline: Pipeline) -> None:
+def check_invariants(sent: list[tuple[datetime, str, str, Any]], pipeline: Flow) -> None:
     assert sent, "the invitations went out"
     assert {str(event["UID"]) for *_, event in sent} == {UID}
     seen: set[tuple[str, int, str]] = set()

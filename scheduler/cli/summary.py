@@ -1,0 +1,88 @@
+"""What a run tells the operator: sent, failed, to retry, missed and skipped messages, the
+outbox by state, and what could not be read of the conveners' calendars. Operator output
+is English, like the logs; missed messages are grouped per meeting, kind and reason."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from collections.abc import Callable
+
+from scheduler.planning.due import Missed
+from scheduler.service.changes import ChangeResult
+from scheduler.service.deliver import DeliveryReport
+from scheduler.service.dispatch import RunResult
+from scheduler.service.freebusy import CalendarsRead
+
+MISSED_WORDS = {
+    Missed.MEETING_BEGUN: "the meeting had begun",
+    Missed.AGENDA_DUE: "the agenda was due already (its reminder went instead)",
+    Missed.NO_REPLY_TIME: "no reply-by date was left before the agenda",
+    Missed.FOLLOW_UP_LATE: "more than four weeks late",
+}
+
+
+def print_run(result: RunResult) -> int:
+    return _print(result.delivery, result.counts)
+
+
+def print_change(result: ChangeResult) -> int:
+    record = result.record
+    state = "cancelled" if record.cancelled else record.start.isoformat()
+    print(f"{record.uid}: {state} (SEQUENCE {record.sequence})")
+    return _print(result.delivery, result.counts)
+
+
+def _print(report: DeliveryReport, counts: dict[str, int]) -> int:
+    """The summary line on stdout, the details on stderr; 1 when something did not go."""
+    print(f"sent {report.sent}, failed {len(report.failed)}, to retry {len(report.retry)}, "
+          f"missed {len(report.missed)}, skipped {report.skipped}; outbox: "
+          + ", ".join(f"{state} {n}" for state, n in sorted(counts.items())))
+    for line in report.failed:
+        print(f"failed: {line}", file=sys.stderr)
+    for line in report.retry:
+        print(f"will retry: {line}", file=sys.stderr)
+    for line in _missed(report):
+        print(f"missed: {line}", file=sys.stderr)
+    if report.recovered:
+        print(f"note: {report.recovered} message(s) left sending by an interrupted run are "
+              "uncertain; they are looked up before being sent again", file=sys.stderr)
+    return 1 if report.failed or report.retry else 0
+
+
+def print_calendars(read: CalendarsRead | None) -> None:
+    if read is None:
+        return
+    if read.failure:
+        print(f"yhdyspinta: the conveners' calendars could not be read ({read.failure}); "
+              "planning without them", file=sys.stderr)
+    elif read.unread:
+        print(f"yhdyspinta: the calendars of {', '.join(read.unread)} could not be read; "
+              "their meetings are planned without them", file=sys.stderr)
+
+
+def progress_bar() -> Callable[[int, int], None] | None:
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        filled = 30 * done // max(total, 1)
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total}")
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return show
+
+
+def _missed(report: DeliveryReport) -> list[str]:
+    """One line per meeting and reason, naming the kinds: a first run after months lists
+    each past meeting once or twice, not each of its hundreds of messages."""
+    groups: dict[tuple[str, str, Missed], Counter[str]] = {}
+    for missed in report.missed:
+        row = missed.row
+        key = (row.meeting_uid or row.alert or "", row.body, missed.reason)
+        groups.setdefault(key, Counter())[row.kind] += 1
+    return [f"{uid} ({body}): {MISSED_WORDS[reason]}: "
+            + ", ".join(f"{kind} x{n}" for kind, n in kinds.items())
+            for (uid, body, reason), kinds in groups.items()]
