@@ -22,6 +22,7 @@ from scheduler.messaging.render import Renderer
 from scheduler.service import changes, database, dispatch, feeds, schedule
 from scheduler.service.bootstrap import Services, load_services
 from scheduler.service.check import check
+from scheduler.settings import config_path
 
 from .render import bodies_table, body_json, plan_csv, plan_json, plan_table
 from .summary import print_calendars, print_change, print_run, progress_bar
@@ -104,7 +105,7 @@ class Command:
 
 
 def run_check(cmd: Command) -> int:
-    result = check(cmd.services, cmd.today, str(cmd.args.config or "configuration"))
+    result = check(cmd.services, cmd.today, str(config_path(cmd.args.config) or "configuration"))
     print(f"OK: {result.bodies} bodies, {result.organisations} organisations, "
           f"{result.groupings} groupings, {result.blackout_days} blackout days.")
     for problem in result.problems:

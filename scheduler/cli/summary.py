@@ -37,7 +37,7 @@ def _print(report: DeliveryReport, counts: dict[str, int]) -> int:
     """The summary line on stdout, the details on stderr; 1 when something did not go."""
     print(f"sent {report.sent}, failed {len(report.failed)}, to retry {len(report.retry)}, "
           f"missed {len(report.missed)}, skipped {report.skipped}; outbox: "
-          + ", ".join(f"{state} {n}" for state, n in sorted(counts.items())))
+          + (", ".join(f"{state} {n}" for state, n in sorted(counts.items())) or "empty"))
     for line in report.failed:
         print(f"failed: {line}", file=sys.stderr)
     for line in report.retry:
