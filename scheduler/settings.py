@@ -10,6 +10,7 @@ import os
 import stat
 import tomllib
 from collections.abc import Mapping
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -33,6 +34,11 @@ class Planning(Frozen):
     blackout_months: list[Month] = [7]
     uid_domain: Annotated[str, Field(pattern=r"^[A-Za-z0-9.-]+$")] = "yhdyspinta"
     freebusy: bool = False  # ask the conveners' calendars (graph/ews) before fixing dates
+    # No meeting, and no message, between Christmas and Epiphany (issue 9): "MM-DD..MM-DD",
+    # both days included, the end in the new year; "" keeps only the calendars' blackouts.
+    christmas_break: Annotated[str, Field(pattern=r"^$|^\d\d-\d\d\.\.\d\d-\d\d$")] = "12-18..01-06"
+    # `move` refuses a meeting starting before or ending after these (unless --force).
+    office_hours: Annotated[str, Field(pattern=r"^\d\d:\d\d-\d\d:\d\d$")] = "08:00-17:00"
 
     @field_validator("timezone")
     @classmethod
@@ -47,6 +53,25 @@ class Planning(Frozen):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def opening_hours(self) -> tuple[time, time]:
+        opens, closes = self.office_hours.split("-")
+        return time.fromisoformat(opens), time.fromisoformat(closes)
+
+    def christmas_days(self, first_year: int, last_year: int) -> list[date]:
+        """The Christmas break's days of the breaks starting in these years."""
+        if not self.christmas_break:
+            return []
+        begin, end = self.christmas_break.split("..")
+        days: list[date] = []
+        for year in range(first_year, last_year + 1):
+            day = date.fromisoformat(f"{year}-{begin}")
+            last = date.fromisoformat(f"{year + 1}-{end}")
+            while day <= last:
+                days.append(day)
+                day += timedelta(days=1)
+        return days
 
 
 class Database(Frozen):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -24,13 +24,10 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Id = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
 Month = Annotated[int, Field(ge=1, le=12)]
-# Dates a catalogue may name: far-off years are typos (and 9999-12-31 + a lead time overflows).
-Day = Annotated[date, Field(ge=date(1990, 1, 1), le=date(2100, 12, 31))]
 Source = Annotated[str, Field(min_length=3, max_length=500)]
 
 _DURATION = re.compile(r"^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$")
 _LONGEST = timedelta(days=366)  # no lead time or meeting is longer; more is a typo
-_CLOCK = re.compile(r"^([01]\d|2[0-3])[:.]([0-5]\d)$")
 
 
 def parse_duration(value: object) -> timedelta:
@@ -50,16 +47,141 @@ def parse_duration(value: object) -> timedelta:
     return result
 
 
+# -- times of day ------------------------------------------------------------------------------
+# Accepted as text: "13:00", "9:00", "09:00" and the Finnish "13.00", "9.00". Anything else
+# that still reads as one time of day is refused with that time spelled "9:00", so the
+# message always says exactly what to write. Unquoted, 9:00 is a YAML 1.1 trap (refused by
+# yamlsource) and 9.00 arrives here as the number 9.0.
+
+_CLOCK = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$", re.ASCII)
+_CLOCK_PREFIX = re.compile(r"^(?:klo|kl\.?)\s*", re.IGNORECASE)  # "klo 9", Swedish "kl. 9"
+_CLOCK_NEAR = (
+    re.compile(r"^(\d{1,2})$", re.ASCII),  # "9": the hour alone
+    re.compile(r"^(\d{1,2})[:.](\d{2})[:.]00$", re.ASCII),  # "09:00:00": seconds
+    re.compile(r"^(\d{1,2})(\d{2})$", re.ASCII),  # "0900", "1300": run together
+)
+
+
 def parse_clock(value: object) -> time:
-    """A time of day written ``"13:00"`` (or ``"13.00"``, the Finnish way)."""
+    """A time of day written ``"13:00"``, ``"9:00"`` or the Finnish way ``"13.00"``."""
     if isinstance(value, time):
         return value
     match = _CLOCK.match(value) if isinstance(value, str) else None
-    if not match:
-        raise ValueError(f'expected a time of day in quotes such as "13:00", got {value!r}')
-    return time(int(match.group(1)), int(match.group(2)))
+    if match:
+        return time(int(match.group(1)), int(match.group(2)))
+    expected = 'expected a time of day in quotes such as "13:00"'
+    suggestion = _clock_suggestion(value)
+    if suggestion is None:
+        raise ValueError(f'{expected}, from "0:00" to "23:59"; got {_shown(value)}')
+    raise ValueError(f'{expected}; got {_shown(value)}; write "{suggestion}"')
 
 
+def _clock_suggestion(value: object) -> str | None:
+    """The one time of day a refused value reads as, spelled ``9:00``; None if not exactly one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):  # unquoted 9 (the hour) or 1300 (hours and minutes)
+        return _clock_text(value, 0) if value < 100 else _clock_text(*divmod(value, 100))
+    if isinstance(value, float):
+        return _clock_of_number(value)
+    if not isinstance(value, str):
+        return None
+    text = _CLOCK_PREFIX.sub("", value.strip())
+    if _CLOCK.match(text):
+        return _clock_text(int(text[:-3]), int(text[-2:]))
+    for pattern in _CLOCK_NEAR:
+        if match := pattern.match(text):
+            hour, minute = (int(part) for part in (*match.groups(), "0")[:2])
+            return _clock_text(hour, minute)
+    return None
+
+
+def _clock_of_number(value: float) -> str | None:
+    # Unquoted 9.30 (half past nine, the Finnish way) arrives as 9.3: the digits after the
+    # point are the minutes, padded to two.
+    hours, _, fraction = repr(value).partition(".")
+    if not hours.isdigit() or not fraction.isdigit() or len(fraction) > 2:
+        return None
+    return _clock_text(int(hours), int(fraction.ljust(2, "0")))
+
+
+def _clock_text(hour: int, minute: int) -> str | None:
+    return f"{hour}:{minute:02d}" if 0 <= hour <= 23 and 0 <= minute <= 59 else None
+
+
+# -- dates -------------------------------------------------------------------------------------
+# A date is written YYYY-MM-DD, quoted or not (unquoted YAML reads it as a date already).
+# Other spellings of one real day are refused with that day written YYYY-MM-DD.
+
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$", re.ASCII)
+_WITH_TIME = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[T ]\d{1,2}[:.]\d{2}(?::\d{2})?$", re.ASCII)
+_DATE_NEAR = (  # (pattern, which groups hold the year, month and day)
+    (re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$", re.ASCII), (1, 2, 3)),  # "2026-2-18"
+    (re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$", re.ASCII), (3, 2, 1)),  # "18.2.2026"
+    (re.compile(r"^(\d{4})(\d{2})(\d{2})$", re.ASCII), (1, 2, 3)),  # "20260218"
+    (_WITH_TIME, (1, 2, 3)),  # "2026-02-18 10:00"
+)
+
+
+def parse_day(value: object) -> date:
+    """A date written ``2026-02-18``, with or without quotes."""
+    if isinstance(value, datetime):  # unquoted 2026-02-18T10:00:00 is a YAML timestamp
+        value = f"{value:%Y-%m-%d %H:%M}"
+    elif isinstance(value, date):
+        return value
+    if isinstance(value, str) and (match := _ISO_DATE.match(value)):
+        day = _real_day(*(int(part) for part in match.groups()))
+        if day is None:
+            raise ValueError(f"expected a real date written YYYY-MM-DD; got {value!r}, "
+                             "which is not a day of the calendar")
+        return day
+    suggestion = _day_suggestion(value)
+    if suggestion is None:
+        raise ValueError(f"expected a date written YYYY-MM-DD such as 2026-02-18; "
+                         f"got {_shown(value)}")
+    if isinstance(value, str) and _WITH_TIME.match(value.strip()):
+        raise ValueError(f"expected a date alone, written YYYY-MM-DD (a meeting's time of day "
+                         f"goes in its start); got {value!r}; write {suggestion.isoformat()}")
+    raise ValueError(f"expected a date written YYYY-MM-DD; got {_shown(value)}; "
+                     f"write {suggestion.isoformat()}")
+
+
+def _day_suggestion(value: object) -> date | None:
+    """The one real day a refused value reads as; None if not exactly one."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        return None
+    for pattern, order in _DATE_NEAR:
+        if match := pattern.match(value.strip()):
+            year, month, day = (int(match.group(group)) for group in order)
+            return _real_day(year, month, day)
+    return None
+
+
+def _real_day(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _shown(value: object) -> str:
+    """A refused value in a message: text quoted, numbers and yes/no values named."""
+    if value is None:
+        return "an empty value"
+    if isinstance(value, bool):
+        return f"the yes/no value {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {value!r}"
+    return repr(value)
+
+
+# Dates a catalogue may name: far-off years are typos (and 9999-12-31 + a lead time overflows).
+# The range comes before the parser so that its message shows the dates as YYYY-MM-DD.
+Day = Annotated[
+    date, Field(ge=date(1990, 1, 1), le=date(2100, 12, 31)), BeforeValidator(parse_day)
+]
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 Clock = Annotated[time, BeforeValidator(parse_clock)]
 
@@ -307,13 +429,18 @@ class LeadTimes(Frozen):
 
 
 class KnownMeeting(Frozen):
-    """A meeting that is already fixed, held or cancelled; it counts towards the targets."""
+    """A meeting that is already fixed, held or cancelled; it counts towards the targets.
+
+    It takes the place of the meeting the schedule has for the same body, group and year
+    (term, for a body counted per term), keeping that meeting's UID (issue 9); ``extra``
+    makes it a meeting of its own, in addition to those."""
 
     date: Day
     start: Clock | None = None
     status: Literal["fixed", "held", "cancelled"]
     group: Id | None = None
     title: Text | None = None
+    extra: bool = False
     source: Source
 
 

@@ -3,8 +3,10 @@
 Owns the YAML traps so the rest of the code never sees them: duplicate keys, anchors and
 aliases (no alias bombs), non-UTF-8 bytes, and unquoted scalars that YAML 1.1 tools read
 differently from YAML 1.2 (``no`` -> false, ``12:30`` -> 750, ``00100`` -> 64). Such a
-scalar is refused with the quoted spelling to use instead, because the same files are also
-read by other tools (linters, editors, Ansible) that follow YAML 1.1.
+scalar is refused, because the same files are also read by other tools (linters, editors,
+Ansible) that follow YAML 1.1, and the message gives the spellings every tool reads alike:
+the text in quotes (``"12:30"``, which the schema accepts as a time of day) and, where a
+yes/no value or a number may have been meant, that value written plainly (``false``, ``100``).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ _STR_TAG = "tag:yaml.org,2002:str"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
 _CORE_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
-_KIND_WORDS = {"bool": "a yes/no value", "int": "a number", "float": "a number", "null": "empty"}
+_KIND_WORDS = {"float": "a number"}  # bool and int traps have messages of their own
 
 try:  # libyaml is ~10x faster; the national-scale catalogue has thousands of files
     _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
@@ -238,16 +240,62 @@ class _Builder:
 
     def _trap(self, node: yaml.ScalarNode, path: KeyPath, tag: str = "") -> None:
         tag = tag or node.tag.rsplit(":", 1)[-1]
-        kind = _KIND_WORDS.get(tag, f"a {tag}")
-        self._add(
-            node,
-            path,
-            f"unquoted {node.value!r} is read as {kind} by YAML 1.1 tools; "
-            f"write it in quotes if you mean text, e.g. \"{node.value}\"",
-        )
+        if tag == "bool":
+            message = _bool_trap(node.value)
+        elif tag == "int":
+            message = _int_trap(node, self._constructor)
+        else:
+            message = _trap_message(node.value, _KIND_WORDS.get(tag, f"a {tag}"), "text")
+        self._add(node, path, message)
 
     def _add(self, node: yaml.Node, path: KeyPath, message: str) -> None:
         self.problems.append(
             Problem(self.file, message, node.start_mark.line + 1, format_path(path))
         )
 
+
+# -- what to write instead of a YAML 1.1 trap -------------------------------------------------
+# Each message offers the spellings that every YAML tool reads alike, each as `write X`: the
+# text in quotes and, where the operator may have meant a value (a yes/no, a number), that
+# value written plainly. Which one fits depends on the key, which this module does not know,
+# so both are offered; the schema then accepts the one that fits.
+
+_YES_1_1 = {"y", "yes", "on", "true"}
+_CLOCK_LIKE = re.compile(r"\d{1,2}:\d{2}$")
+
+
+def _trap_message(text: str, reading: str, quoted_for: str, plain: str = "") -> str:
+    message = (f"unquoted {text!r} is read as {reading} by YAML 1.1 tools; "
+               f'write "{text}" in quotes for {quoted_for}')
+    return f"{message}, or write {plain}" if plain else message
+
+
+def _bool_trap(text: str) -> str:
+    value = "true" if text.lower() in _YES_1_1 else "false"
+    reading = f"a yes/no value ({value})"
+    return _trap_message(text, reading, "text", f"{value} for the yes/no value")
+
+
+def _int_trap(node: yaml.ScalarNode, constructor: yaml.SafeLoader) -> str:
+    text = node.value
+    try:
+        reading = f"the number {constructor.construct_yaml_int(node)}"
+    except ValueError:  # "0b_" and the like: a number to YAML 1.1, but none that Python reads
+        reading = "a number"
+    if ":" in text:  # sexagesimal, 12:30 -> 750: nobody means the number
+        quoted_for = "a time of day or text" if _CLOCK_LIKE.match(text) else "text"
+        return _trap_message(text, reading, quoted_for)
+    quoted_for = "text such as a postcode" if text.isdigit() else "text"
+    number = _meant_number(text)
+    plain = "" if number is None else f"{number} for the number"
+    return _trap_message(text, reading, quoted_for, plain)
+
+
+def _meant_number(text: str) -> int | None:
+    """The number someone writing ``text`` most likely means: ``00100`` is 100 (not octal 64)."""
+    cleaned = text.replace("_", "")
+    base = 0 if cleaned.lstrip("+-")[:2].lower() in ("0x", "0b") else 10
+    try:
+        return int(cleaned, base)
+    except ValueError:
+        return None

@@ -25,7 +25,7 @@ from scheduler.service.check import check
 from scheduler.settings import config_path
 
 from .render import bodies_table, body_json, plan_csv, plan_json, plan_table
-from .summary import print_calendars, print_change, print_run, progress_bar
+from .summary import print_calendars, print_change, print_run, progress_bar, refusal
 
 
 def _date(text: str) -> date:
@@ -78,9 +78,18 @@ def build_parser() -> argparse.ArgumentParser:
     move = commands.add_parser("move", help="move a meeting; participants get an update")
     move.add_argument("uid")
     move.add_argument("when", type=_moment, metavar="DATETIME")
+    move.add_argument("--force", action="store_true",
+                      help="take a time the rules refuse (a weekend, a holiday, ...); needs --reason")
+    move.add_argument("--reason", help="why the rules are set aside (kept with the meeting)")
     cancel = commands.add_parser("cancel", help="cancel a meeting; participants get a cancellation")
     cancel.add_argument("uid")
     cancel.add_argument("--reason")
+    held = commands.add_parser("held", help="record a past meeting as held")
+    held.add_argument("uid")
+    held.add_argument("--on", type=_date, metavar="DATE", help="the day it was held, if not as planned")
+    held.add_argument("--present", nargs="+", default=[], metavar="ORG",
+                      help="the organisations represented (ids of bodies/organisations.yaml)")
+    held.add_argument("--minutes", metavar="URL", help="where the minutes are")
     db = commands.add_parser("db", help="the database")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
     db_commands.add_parser("upgrade", help="apply the database migrations (every command that "
@@ -105,7 +114,7 @@ class Command:
 
 
 def run_check(cmd: Command) -> int:
-    result = check(cmd.services, cmd.today, str(config_path(cmd.args.config) or "configuration"))
+    result = check(cmd.services, cmd.now, str(config_path(cmd.args.config) or "configuration"))
     print(f"OK: {result.bodies} bodies, {result.organisations} organisations, "
           f"{result.groupings} groupings, {result.blackout_days} blackout days.")
     for problem in result.problems:
@@ -132,7 +141,7 @@ def run_plan(cmd: Command) -> int:
     last = cmd.args.last or schedule.term_end(cmd.services.catalogue, first)
     if cmd.args.ics and cmd.args.ics.exists() and not cmd.args.ics.is_dir():
         raise UserError(f"--ics {cmd.args.ics}: a file is there; give a folder for the .ics files")
-    result = schedule.plan(cmd.services, first, last)
+    result = schedule.plan(cmd.services, first, last, cmd.now)
     print_calendars(result.calendars)
     renderer = cmd.renderer
     if cmd.args.format == "json":
@@ -164,11 +173,21 @@ def run_simulate(cmd: Command) -> int:
 
 
 def run_move(cmd: Command) -> int:
-    return print_change(changes.move_now(cmd.services, cmd.args.uid, cmd.args.when, cmd.now))
+    try:
+        result = changes.move_now(cmd.services, cmd.args.uid, cmd.args.when, cmd.now,
+                                  force=cmd.args.force, why=cmd.args.reason)
+    except changes.MoveRefused as refused:
+        raise UserError(refusal(refused, cmd.renderer)) from None
+    return print_change(result)
 
 
 def run_cancel(cmd: Command) -> int:
     return print_change(changes.cancel_now(cmd.services, cmd.args.uid, cmd.args.reason, cmd.now))
+
+
+def run_held(cmd: Command) -> int:
+    return print_change(changes.held_now(cmd.services, cmd.args.uid, cmd.now, on=cmd.args.on,
+                                         present=cmd.args.present, minutes_url=cmd.args.minutes))
 
 
 def run_db(cmd: Command) -> int:
@@ -188,6 +207,7 @@ COMMANDS: dict[str, Callable[[Command], int]] = {
     "simulate": run_simulate,
     "move": run_move,
     "cancel": run_cancel,
+    "held": run_held,
     "db": run_db,
 }
 

@@ -10,7 +10,15 @@ from typing import Any
 
 from scheduler.catalogue.model import Body, Catalogue, Months, PerTerm, PerYear, Round, Rule
 from scheduler.messaging.render import NO_CONVENER, Renderer
-from scheduler.messaging.texts import format_date, status_word
+from scheduler.messaging.texts import (
+    cadence,
+    duration_range,
+    format_date,
+    month_ranges,
+    on_weekday,
+    status_word,
+    times,
+)
 from scheduler.planning.planner import Meeting, Plan, PlanProblem
 
 # -- plan ------------------------------------------------------------------------------------
@@ -29,6 +37,11 @@ def meeting_json(meeting: Meeting, renderer: Renderer) -> dict[str, Any]:
         "group": meeting.group,
         "status": meeting.status,
         "sequence": meeting.sequence,
+        "committed": meeting.committed,
+        "communicated": meeting.communicated,
+        "moved_from": meeting.moved_from.isoformat() if meeting.moved_from else None,
+        "present": list(meeting.present),
+        "minutes_url": meeting.minutes_url,
         "reasons": renderer.reasons(meeting),
         "mode": body.shape.mode,
         "location": renderer.location(body),
@@ -49,7 +62,7 @@ def plan_json(plan: Plan, renderer: Renderer) -> dict[str, Any]:
 
 
 _CSV_COLUMNS = ("uid", "body", "title", "start", "end", "conveners", "organisations", "group",
-                "status", "sequence", "mode", "location", "reasons")
+                "status", "sequence", "mode", "location", "reasons", "communicated", "moved_from")
 
 
 def plan_csv(plan: Plan, renderer: Renderer) -> str:
@@ -139,21 +152,20 @@ def bodies_table(catalogue: Catalogue, language: str) -> str:
     rows = [head]
     for body in catalogue.bodies.values():
         conveners = ", ".join(renderer.name(c) for c in body.convener_ids) or NO_CONVENER[language]
-        cadence = ", ".join(_rule_summary(rule) for rule in body.cadence) or "–"
-        rows.append((body.id, body.name.get(language), conveners, cadence))
+        rules = "; ".join(_rule_summary(rule, renderer) for rule in body.cadence) or "–"
+        rows.append((body.id, body.name.get(language), conveners, rules))
     return "\n".join(_columns(rows)) + "\n"
 
 
-def _rule_summary(rule: Rule) -> str:
+def _rule_summary(rule: Rule, renderer: Renderer) -> str:
+    """A cadence rule in words: "2–3 kertaa vuodessa", "maalis–toukokuu", "once a year"."""
+    language = renderer.language
     if isinstance(rule, PerYear | PerTerm):
-        low, high = rule.min, rule.max
-        if low is not None and high is not None:
-            count = str(low) if low == high else f"{low}-{high}"
-        else:
-            count = f">={low}" if low is not None else f"<={high}"
-        return f"{rule.kind} {count}"
+        return cadence(rule.kind, language, times=times(rule.min, rule.max, language))
     if isinstance(rule, Months):
-        return "months " + "/".join(map(str, rule.months))
+        return month_ranges(rule.months, language)
     if isinstance(rule, Round):
-        return f"round {rule.grouping} {rule.weekday}"
-    return f"precedes {rule.body}"
+        return cadence("round", language, on_weekday=on_weekday(rule.weekday, language),
+                       grouping=renderer.name(rule.grouping))
+    return cadence("precedes-per-group" if rule.per_group else "precedes", language,
+                   target=renderer.name(rule.body), lead=duration_range(rule.min_lead, rule.max_lead, language))

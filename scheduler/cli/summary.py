@@ -8,8 +8,11 @@ import sys
 from collections import Counter
 from collections.abc import Callable
 
+from scheduler.messaging.render import Renderer
+from scheduler.messaging.texts import render
 from scheduler.planning.due import Missed
-from scheduler.service.changes import ChangeResult
+from scheduler.planning.records import MeetingStatus
+from scheduler.service.changes import ChangeResult, MoveRefused
 from scheduler.service.deliver import DeliveryReport
 from scheduler.service.dispatch import RunResult
 from scheduler.service.freebusy import CalendarsRead
@@ -28,9 +31,26 @@ def print_run(result: RunResult) -> int:
 
 def print_change(result: ChangeResult) -> int:
     record = result.record
-    state = "cancelled" if record.cancelled else record.start.isoformat()
+    state = str(record.status) if record.status in (MeetingStatus.CANCELLED, MeetingStatus.HELD) \
+        else record.start.isoformat()
     print(f"{record.uid}: {state} (SEQUENCE {record.sequence})")
+    if result.silent:
+        print(f"note: no convener is named for {record.body}: nobody is told of the change")
     return _print(result.delivery, result.counts)
+
+
+def refusal(refused: MoveRefused, renderer: Renderer) -> str:
+    """Why a move was refused, in the reader's language, and what to do about it."""
+    lines = [render(r.key, r.params, renderer.language, renderer.name) for r in refused.reasons]
+    how = FORCE_HINT[renderer.language]
+    return "\n".join([f"{refused.uid}:", *(f"  - {line}" for line in lines), how])
+
+
+FORCE_HINT = {
+    "fi": "Valitse toinen aika, tai siirrä silti: --force --reason \"perustelu\".",
+    "sv": "Välj en annan tid, eller flytta ändå: --force --reason \"motivering\".",
+    "en": "Choose another time, or move it anyway: --force --reason \"why\".",
+}
 
 
 def _print(report: DeliveryReport, counts: dict[str, int]) -> int:

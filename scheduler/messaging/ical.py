@@ -21,7 +21,7 @@ from icalendar.prop import vCategory, vDDDTypes, vInt, vText
 from scheduler.planning.planner import Meeting
 
 PRODID = "-//yhdyspinta//yhdyspinta 0.1//FI"
-_STATUS = {"planned": "TENTATIVE", "fixed": "CONFIRMED", "held": "CONFIRMED",
+_STATUS = {"planned": "TENTATIVE", "unconfirmed": "TENTATIVE", "fixed": "CONFIRMED", "held": "CONFIRMED",
            "cancelled": "CANCELLED"}
 _END_CALENDAR = b"END:VCALENDAR\r\n"
 _FOLD_AT = 75  # RFC 5545 3.1: lines longer than 75 octets are folded

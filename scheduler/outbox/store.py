@@ -13,16 +13,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, insert, select, update
+from sqlalchemy import Connection, Engine, create_engine, event, insert, select, update
 from sqlalchemy.engine import RowMapping, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
-from scheduler.planning.records import Kind, MeetingRecord, MeetingStatus
+from scheduler.planning.records import Kind, MeetingRecord, MeetingStatus, Reason
 
 from . import migrate
 from .records import Alert, OutboxRow, State
@@ -85,20 +85,54 @@ class Store:
             return [_meeting(row, self.tz) for row in rows]
 
     def save_meeting(self, record: MeetingRecord) -> None:
-        values = {
-            "uid": record.uid, "body": record.body, "grp": record.group,
-            "start": record.start.isoformat(), "end": record.end.isoformat(),
-            "status": str(record.status), "sequence": record.sequence, "moved": record.moved,
-            "invited": json.dumps(sorted(record.invited)), "reason": record.reason,
-            "previous": record.previous.isoformat() if record.previous else None,
-            "channel": record.channel, "remote_id": record.remote_id,
-            "remote_ical_uid": record.remote_ical_uid,
-            "responses": json.dumps(dict(record.responses)) if record.responses else None,
-        }
+        self.save_meetings([record])
+
+    def save_meetings(self, records: Iterable[MeetingRecord]) -> None:
+        """Insert or update each record, in one transaction."""
+        values = [_meeting_values(record) for record in records]
+        if not values:
+            return
         with self.engine.begin() as conn:
-            done = conn.execute(update(meetings).where(meetings.c.uid == record.uid).values(values))
-            if done.rowcount == 0:
-                conn.execute(insert(meetings).values(values))
+            have = self._uids_in(conn, [v["uid"] for v in values])
+            for value in values:
+                if value["uid"] in have:
+                    conn.execute(update(meetings).where(meetings.c.uid == value["uid"]).values(value))
+            new = [value for value in values if value["uid"] not in have]
+            if new:
+                conn.execute(insert(meetings), new)
+
+    def delete_meetings(self, uids: Iterable[str]) -> None:
+        """Forget meetings nobody was told of (a re-plan dropped them)."""
+        gone = list(uids)
+        with self.engine.begin() as conn:
+            for first in range(0, len(gone), _IN_CHUNK):
+                conn.execute(meetings.delete().where(meetings.c.uid.in_(gone[first:first + _IN_CHUNK])))
+
+    @staticmethod
+    def _uids_in(conn: Connection, uids: list[str]) -> set[str]:
+        found: set[str] = set()
+        for first in range(0, len(uids), _IN_CHUNK):
+            found.update(conn.execute(select(meetings.c.uid).where(
+                meetings.c.uid.in_(uids[first:first + _IN_CHUNK]))).scalars())
+        return found
+
+    def told(self) -> set[str]:
+        """UIDs of the meetings about which any message went out."""
+        with self.engine.connect() as conn:
+            return set(conn.execute(select(outbox.c.meeting_uid).distinct().where(
+                outbox.c.state == State.SENT, outbox.c.meeting_uid.is_not(None))).scalars())
+
+    def reschedule(self, uid: str, due: dict[str, datetime]) -> int:
+        """Give the meeting's waiting rows of each kind in ``due`` that new due time: the
+        reminders of a moved meeting follow it (the old date's are withdrawn)."""
+        changed = 0
+        with self.engine.begin() as conn:
+            for kind, moment in due.items():
+                done = conn.execute(update(outbox).where(
+                    outbox.c.meeting_uid == uid, outbox.c.kind == kind,
+                    outbox.c.state.in_([State.PENDING, State.UNCERTAIN])).values(due=_utc(moment)))
+                changed += int(done.rowcount)
+        return changed
 
     # -- outbox -----------------------------------------------------------------------------
 
@@ -257,6 +291,25 @@ def _alert(row: RowMapping) -> Alert:
                  raised_at=_moment(row["raised_at"]), resolved_at=_moment(row["resolved_at"]))
 
 
+def _meeting_values(record: MeetingRecord) -> dict[str, Any]:
+    return {
+        "uid": record.uid, "body": record.body, "grp": record.group,
+        "start": record.start.isoformat(), "end": record.end.isoformat(),
+        "status": str(record.status), "sequence": record.sequence, "moved": record.moved,
+        "invited": json.dumps(sorted(record.invited)), "reason": record.reason,
+        "previous": record.previous.isoformat() if record.previous else None,
+        "channel": record.channel, "remote_id": record.remote_id,
+        "remote_ical_uid": record.remote_ical_uid,
+        "responses": json.dumps(dict(record.responses)) if record.responses else None,
+        "slot": record.slot, "committed": record.committed, "known": record.known,
+        "reasons": json.dumps([[r.key, _tagged(r.params)] for r in record.reasons],
+                              ensure_ascii=False) if record.reasons else None,
+        "sources": json.dumps(list(record.sources), ensure_ascii=False) if record.sources else None,
+        "present": json.dumps(list(record.present)) if record.present else None,
+        "minutes_url": record.minutes_url, "forced": record.forced,
+    }
+
+
 def _meeting(row: RowMapping, tz: tzinfo) -> MeetingRecord:
     previous = _moment(row["previous"])
     return MeetingRecord(
@@ -268,4 +321,47 @@ def _meeting(row: RowMapping, tz: tzinfo) -> MeetingRecord:
         previous=previous, channel=row["channel"], remote_id=row["remote_id"],
         remote_ical_uid=row["remote_ical_uid"],
         responses=tuple(sorted(json.loads(row["responses"]).items())) if row["responses"] else (),
+        slot=row["slot"] or "", committed=bool(row["committed"]), known=row["known"],
+        reasons=tuple(Reason(key, _untagged(params))
+                      for key, params in json.loads(row["reasons"] or "[]")),
+        sources=tuple(json.loads(row["sources"] or "[]")),
+        present=tuple(json.loads(row["present"] or "[]")),
+        minutes_url=row["minutes_url"], forced=row["forced"],
     )
+
+
+# A reason's parameters are plain values, dates and durations; JSON has no date, so those
+# two are written tagged and read back as they were.
+def _tagged(params: dict[str, Any]) -> dict[str, Any]:
+    return {key: _tag(value) for key, value in params.items()}
+
+
+def _tag(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, timedelta):
+        return {"$seconds": value.total_seconds()}
+    if isinstance(value, list | tuple):
+        return [_tag(item) for item in value]
+    return value
+
+
+def _untagged(params: dict[str, Any]) -> dict[str, Any]:
+    return {key: _untag(value) if isinstance(value, dict | list) else value
+            for key, value in params.items()}
+
+
+def _untag(value: Any) -> Any:
+    if isinstance(value, dict) and len(value) == 1:
+        [(tag, text)] = value.items()
+        if tag == "$datetime":
+            return datetime.fromisoformat(text)
+        if tag == "$date":
+            return date.fromisoformat(text)
+        if tag == "$seconds":
+            return timedelta(seconds=text)
+    if isinstance(value, list):
+        return [_untag(item) for item in value]
+    return value

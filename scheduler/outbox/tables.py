@@ -26,6 +26,14 @@ meetings = Table(
     Column("remote_id", String(600)),
     Column("remote_ical_uid", String(600)),
     Column("responses", Text),  # JSON: attendee address -> answer
+    Column("slot", String(120)),  # the body's period and ordinal: 2027-1, 2027-hyte-3, ...
+    Column("committed", Boolean, nullable=False, default=False),
+    Column("known", String(120)),  # the known meeting of bodies/ it stands for
+    Column("reasons", Text),  # JSON: [[key, params], ...], dates and durations tagged
+    Column("sources", Text),  # JSON list
+    Column("present", Text),  # JSON list of organisation ids, recorded with `held`
+    Column("minutes_url", String(500)),
+    Column("forced", Text),  # why a person moved it against the rules
 )
 
 outbox = Table(

@@ -3,8 +3,11 @@
 From the body's lead times (defaults fit Finnish municipal practice: preparation 6 weeks
 before, agenda-item request 4, invitation 3, agenda 1 week, reminder 1 working day before,
 minutes follow-up 1 week after). Recomputed from the meeting's current start, so a moved
-meeting moves its chain. A due day that is not a working day moves to the previous working
-day before the meeting, and to the next one after it (issue 3).
+meeting moves its chain. A due day that is not a working day, or that falls in a blackout
+(a holiday break, the Christmas break, July), moves to the last free working day before it
+for the messages before the meeting, and to the next one after for the follow-up (issues 3
+and 9); the participants' reminder only skips non-working days, as it must come the day
+before whatever the break.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ def action_chain(start: datetime, lead: LeadTimes, calendar: WorkCalendar, tz: Z
     day = start.astimezone(tz).date()
 
     def before(delta: timedelta) -> datetime:
-        return datetime.combine(_working_on_or_before(day - delta, calendar), DUE_AT, tzinfo=tz)
+        return datetime.combine(_free_on_or_before(day - delta, calendar), DUE_AT, tzinfo=tz)
 
     reminder_day = _working_on_or_before(day - timedelta(days=1), calendar)
     if lead.remind > timedelta(days=1):
@@ -50,8 +53,8 @@ def action_chain(start: datetime, lead: LeadTimes, calendar: WorkCalendar, tz: Z
         Action(Kind.INVITE, before(lead.invite), ("participants",)),
         Action(Kind.AGENDA, before(lead.agenda), ("conveners",)),
         Action(Kind.REMIND, datetime.combine(reminder_day, DUE_AT, tzinfo=tz), ("participants",)),
-        Action(Kind.MINUTES, datetime.combine(_working_on_or_after(day + lead.minutes, calendar),
-                                           DUE_AT, tzinfo=tz), ("conveners",)),
+        Action(Kind.MINUTES, datetime.combine(_free_on_or_after(day + lead.minutes, calendar),
+                                              DUE_AT, tzinfo=tz), ("conveners",)),
     ]
     return sorted(chain, key=lambda action: (action.due, ACTION_KINDS.index(action.kind)))
 
@@ -66,7 +69,13 @@ def _working_on_or_before(day: date, calendar: WorkCalendar) -> date:
     return day
 
 
-def _working_on_or_after(day: date, calendar: WorkCalendar) -> date:
-    while not calendar.is_working_day(day):
+def _free_on_or_before(day: date, calendar: WorkCalendar) -> date:
+    while not calendar.is_free(day):
+        day -= timedelta(days=1)
+    return day
+
+
+def _free_on_or_after(day: date, calendar: WorkCalendar) -> date:
+    while not calendar.is_free(day):
         day += timedelta(days=1)
     return day

@@ -12,8 +12,8 @@ problem naming the body and rule; nothing is dropped silently.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -29,21 +29,16 @@ from scheduler.catalogue.model import (
     Round,
 )
 
-from .records import MeetingStatus
+from .records import MeetingStatus, Reason
 from .workdays import WorkCalendar
 
 Severity = Literal["error", "warning"]
 _WEEKDAY_INDEX = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 _MAX_EXPLAINED_REJECTIONS = 3
+# How much further from the ideal day than the first allowed day the planner looks for a
+# day that no body inviting largely the same organisations holds (issue 9).
+SHARED_DAY_REACH = timedelta(days=31)
 _UNREMARKABLE = {"not-weekday", "blocked-weekend"}  # true of most days: not worth explaining
-
-
-@dataclass(frozen=True)
-class Reason:
-    """One line of a meeting's explanation, rendered per language by ``texts``."""
-
-    key: str
-    params: dict[str, Any] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
@@ -68,6 +63,13 @@ class Meeting:
     sequence: int = 0
     reasons: tuple[Reason, ...] = ()
     sources: tuple[str, ...] = ()
+    known: str | None = None  # the known meeting of bodies/ it is (its date[-group])
+    # As the stored schedule has it (service.schedule); the planner leaves them as given.
+    committed: bool = False
+    communicated: bool = False
+    moved_from: datetime | None = None
+    present: tuple[str, ...] = ()
+    minutes_url: str | None = None
 
     @property
     def day(self) -> date:
@@ -110,14 +112,28 @@ def plan_meetings(
     tz: ZoneInfo,
     uid_domain: str = "yhdyspinta",
     calendars_busy: Mapping[str, Sequence[tuple[datetime, datetime]]] | None = None,
+    fixed: Sequence[Meeting] = (),
+    today: date | None = None,
+    stored: Sequence[Meeting] = (),
 ) -> Plan:
     """Plan every body that has a cadence inside ``window``; report every gap and conflict.
 
     ``calendars_busy`` maps a convener organisation to the busy intervals read from its
     calendar (Graph getSchedule, EWS GetUserAvailability, issue 4); a meeting is not put on
     them. Without it the conveners' own calendars are simply not consulted.
+
+    ``fixed`` are meetings decided already (issue 9: committed, or past): they are kept as
+    they are, count towards the targets, occupy their day and keep their slots, and only
+    what they leave open is planned. A known meeting of bodies/ that one of them stands
+    for (``Meeting.known``) is not added again. One of them on or after ``today`` that the
+    rules no longer allow is reported, never moved.
+
+    ``stored`` are meetings planned earlier and not decided yet: each stays where it is,
+    with its UID, while its day is still allowed, so that planning again changes only
+    what the rules or the calendars now refuse.
     """
-    planner = _Planner(catalogue, calendar, window, tz, uid_domain, calendars_busy or {})
+    planner = _Planner(catalogue, calendar, window, tz, uid_domain, calendars_busy or {},
+                       fixed, today, stored)
     for body in _planning_order(catalogue):
         planner.plan_body(body)
     meetings = sorted(planner.meetings, key=lambda m: (m.start, m.body, m.group or "", m.uid))
@@ -159,8 +175,14 @@ class _Planner:
         tz: ZoneInfo,
         uid_domain: str,
         calendars_busy: Mapping[str, Sequence[tuple[datetime, datetime]]],
+        fixed: Sequence[Meeting] = (),
+        today: date | None = None,
+        stored: Sequence[Meeting] = (),
     ) -> None:
         self.catalogue, self.calendar, self.window, self.tz = catalogue, calendar, window, tz
+        self.stored: dict[str, list[Meeting]] = {}
+        for meeting in sorted(stored, key=lambda m: (m.start, m.uid)):
+            self.stored.setdefault(meeting.body, []).append(meeting)
         self.uid_domain = uid_domain
         self.calendars_busy: dict[str, dict[date, list[tuple[datetime, datetime]]]] = {}
         for org, intervals in calendars_busy.items():
@@ -172,16 +194,31 @@ class _Planner:
         self.by_body: dict[str, list[Meeting]] = {}
         self.problems: list[PlanProblem] = []
         self.busy: dict[str, dict[date, str]] = {}  # convener -> day -> body id
+        self.slots: dict[str, set[str]] = {}  # body -> slots taken, cancelled ones included
+        self.on_day: dict[date, list[Meeting]] = {}
+        self._invited_cache: dict[tuple[str, str | None], frozenset[str]] = {}
+        self.fixed_uids = {m.uid for m in fixed}
+        for meeting in fixed:
+            if meeting.body in catalogue.bodies:
+                self._add(meeting)
+        claimed = {(m.body, m.known.split("|")[0]) for m in fixed if m.known}
         for body in catalogue.bodies.values():
             for known in body.meetings:
-                self._add(self._known(body, known))
+                meeting = self._known(body, known)
+                if (body.id, known_key(known)) not in claimed and meeting.uid not in self.fixed_uids:
+                    self._add(meeting)
+        for meeting in fixed:
+            if today is not None and meeting.day >= today and meeting.body in catalogue.bodies:
+                self._check_decided(catalogue.bodies[meeting.body], meeting)
 
     # -- bookkeeping ----------------------------------------------------------------------
 
     def _add(self, meeting: Meeting) -> None:
         self.meetings.append(meeting)
         self.by_body.setdefault(meeting.body, []).append(meeting)
+        self.slots.setdefault(meeting.body, set()).add(meeting.slot)
         if meeting.counts:
+            self.on_day.setdefault(meeting.day, []).append(meeting)
             for convener in meeting.conveners:
                 self.busy.setdefault(convener, {}).setdefault(meeting.day, meeting.body)
 
@@ -216,12 +253,40 @@ class _Planner:
         )
 
     def _known(self, body: Body, known: KnownMeeting) -> Meeting:
-        slot = known.date.isoformat() + (f"-{known.group}" if known.group else "")
+        slot = known_key(known)
         reason = Reason("known-meeting", {"status": known.status, "source": known.source})
-        return self._meeting(
+        meeting = self._meeting(
             body, slot, known.date, MeetingStatus(known.status), known.group, [reason], [known.source],
             start=known.start,
         )
+        return replace(meeting, known=known_stamp(known))
+
+    def _check_decided(self, body: Body, meeting: Meeting) -> None:
+        """A decided meeting still ahead that the rules now refuse is reported (issue 9)."""
+        if meeting.status not in (MeetingStatus.PLANNED, MeetingStatus.FIXED):
+            return
+        blocked = self.calendar.blocked(meeting.day)
+        why = Reason(f"blocked-{blocked.kind}", {"day": meeting.day, "label": blocked.label}) \
+            if blocked else None
+        months = self._months(body)
+        if why is None and months is not None and meeting.day.month not in months:
+            why = Reason("outside-months", {"day": meeting.day})
+        if why is not None:
+            self._problem(body, "warning", "decided-against-rules", day=meeting.day,
+                          uid=meeting.uid, why=why)
+
+    def _new_slot(self, body: Body, base: str, numbered: bool) -> str:
+        """A slot of ``body`` not taken yet: ``base-1``, ``base-2``... for a counted period;
+        ``base`` itself, else ``base-2``... for a round's group or a preparation. A taken
+        slot is never reused: a cancelled meeting's UID stays the cancelled one's."""
+        taken = self.slots.setdefault(body.id, set())
+        n = 1
+        while True:
+            slot = f"{base}-{n}" if numbered or n > 1 else base
+            if slot not in taken:
+                taken.add(slot)
+                return slot
+            n += 1
 
     def counted(self, body_id: str, first: date, last: date, group: str | None = None) -> list[Meeting]:
         return [
@@ -310,19 +375,55 @@ class _Planner:
         natural_first: date,
     ) -> None:
         first, last = span
+        need -= len(self._keep(body, first, last, None, need, self._rejection))
+        if need <= 0:
+            return
         preferred = self._preferred_span(body, span)
         aim_first, aim_last = preferred or span
-        existing = len(self.counted(body.id, first, last))
-        for i in range(need):
-            ideal = aim_first + (aim_last - aim_first) * (2 * i + 1) / (2 * need)
-            reasons = [context, Reason("spread", {"index": existing + i + 1, "count": existing + need,
-                                                  "ideal": ideal})]
+        existing = self.counted(body.id, first, last)
+        cancelled = [m for m in self.by_body.get(body.id, ()) if not m.counts
+                     and first <= m.day <= last]
+        ideals = _open_ideals(aim_first, aim_last, [m.day for m in existing], need)
+        for i, ideal in enumerate(ideals):
+            reasons = [context, Reason("spread", {"index": len(existing) + i + 1,
+                                                  "count": len(existing) + need, "ideal": ideal})]
             if preferred:
                 reasons.append(Reason("preferred-months", {"months": list(body.shape.preferred_months)}))
-            slot = _Slot(f"{period}-{existing + i + 1}", first, last, ideal, None, reasons)
-            if not self._place(body, slot):
+            slot = _Slot(self._new_slot(body, period, numbered=True), first, last, ideal, None, reasons)
+            placed = self._place(body, slot)
+            if cancelled:  # the coordinator hears of the replacement, or that there is none
+                self._replacement(body, cancelled, placed, first, last, context)
+            elif placed is None:
                 self._problem(body, self._severity(natural_first), "no-valid-date", first=first, last=last,
                               source=context.params.get("source"))
+
+    def _keep(self, body: Body, first: date, last: date, group: str | None, most: int,
+              rejection: Callable[[Body, date], Reason | None]) -> list[Meeting]:
+        """Up to ``most`` of the body's stored meetings in [first, last] (of ``group``) whose
+        day ``rejection`` still allows, kept as they are."""
+        kept: list[Meeting] = []
+        pool = self.stored.get(body.id, [])
+        for meeting in list(pool):
+            if len(kept) >= most:
+                break
+            if meeting.group == group and first <= meeting.day <= last \
+                    and meeting.slot not in self.slots.get(body.id, set()) \
+                    and rejection(body, meeting.day) is None:
+                pool.remove(meeting)
+                self._add(meeting)
+                kept.append(meeting)
+        return kept
+
+    def _replacement(self, body: Body, cancelled: list[Meeting], placed: Meeting | None,
+                     first: date, last: date, context: Reason) -> None:
+        """A cancelled meeting left the period below its target (issue 9)."""
+        instead = min(cancelled, key=lambda m: (abs((m.day - (placed.day if placed else m.day)).days), m.uid))
+        if placed is None:
+            self._problem(body, "error", "no-replacement", cancelled=instead.day, first=first,
+                          last=last, source=context.params.get("source"))
+        else:
+            self._problem(body, "warning", "replacement", cancelled=instead.day, day=placed.day,
+                          uid=placed.uid, source=context.params.get("source"))
 
     def _preferred_span(self, body: Body, span: tuple[date, date]) -> tuple[date, date] | None:
         """The first and last allowed day in the preferred months (scanned from both ends)."""
@@ -340,20 +441,54 @@ class _Planner:
         last = next(d for d in _days_backwards(first, span[1]) if usable(d))
         return first, last
 
-    def _place(self, body: Body, slot: _Slot) -> bool:
-        """Put ``slot`` on the allowed day nearest its ideal day (earlier wins a tie)."""
+    def _place(self, body: Body, slot: _Slot) -> Meeting | None:
+        """Put ``slot`` on the allowed day nearest its ideal day (earlier wins a tie). A day on
+        which a body inviting largely the same organisations meets is taken only if no day
+        free of that is allowed within SHARED_DAY_REACH of the first allowed one (issue 9:
+        the same people would be invited twice in one day)."""
         rejected: list[Reason] = []
+        shared: tuple[date, list[Reason]] | None = None
         for day in _outward(slot.ideal, slot.first, slot.last):
+            if shared is not None and abs((day - slot.ideal).days) > abs(
+                    (shared[0] - slot.ideal).days) + SHARED_DAY_REACH.days:
+                break
             why = self._rejection(body, day)
             if why is None:
-                reasons = [*slot.reasons, *rejected[:_MAX_EXPLAINED_REJECTIONS], self._free(body, day)]
-                meeting = self._meeting(body, slot.slot, day, MeetingStatus.PLANNED, slot.group, reasons,
-                                        _rule_sources(body))
-                self._add(meeting)
-                return True
+                why = self._shared_day(body, slot.group, day)
+                if why is None:
+                    return self._put(body, slot, day, rejected)
+                if shared is None:
+                    shared = (day, list(rejected))
             if why.key not in _UNREMARKABLE and len(rejected) < _MAX_EXPLAINED_REJECTIONS:
                 rejected.append(why)
-        return False
+        return self._put(body, slot, shared[0], shared[1]) if shared else None
+
+    def _put(self, body: Body, slot: _Slot, day: date, rejected: list[Reason]) -> Meeting:
+        reasons = [*slot.reasons, *rejected[:_MAX_EXPLAINED_REJECTIONS], self._free(body, day)]
+        meeting = self._meeting(body, slot.slot, day, MeetingStatus.PLANNED, slot.group, reasons,
+                                _rule_sources(body))
+        self._add(meeting)
+        return meeting
+
+    def _shared_day(self, body: Body, group: str | None, day: date) -> Reason | None:
+        """Another body meeting that day invites at least half of this one's organisations
+        (or half of its own, when it is the smaller)."""
+        mine = self._invited(body.id, group)
+        for other in self.on_day.get(day, ()):
+            if other.body == body.id or not mine:
+                continue
+            theirs = self._invited(other.body, other.group)
+            if len(mine & theirs) * 2 >= min(len(mine), len(theirs)):
+                return Reason("shared-day", {"day": day, "other": other.body})
+        return None
+
+    def _invited(self, body_id: str, group: str | None) -> frozenset[str]:
+        key = (body_id, group)
+        if key not in self._invited_cache:
+            body = self.catalogue.bodies.get(body_id)
+            self._invited_cache[key] = frozenset(
+                self.catalogue.participants(body, group) if body else ())
+        return self._invited_cache[key]
 
     def _days_touched(self, begin: datetime, end: datetime) -> Iterator[date]:
         """Every local day of the window that [begin, end) touches: a week's absence is
@@ -416,6 +551,8 @@ class _Planner:
             missing = [
                 g for g in members
                 if not self.counted(body.id, date(year, 1, 1), date(year, 12, 31), g)
+                and not self._keep(body, date(year, 1, 1), date(year, 12, 31), g, 1,
+                                   self._round_rejection)
             ]
             if not missing or counts[0].planned_count == 0:
                 continue
@@ -456,8 +593,8 @@ class _Planner:
                 *skipped[:_MAX_EXPLAINED_REJECTIONS],
                 self._free(body, day),
             ]
-            self._add(self._meeting(body, f"{year}-{group}", day, MeetingStatus.PLANNED, group, reasons,
-                                    _rule_sources(body)))
+            self._add(self._meeting(body, self._new_slot(body, f"{year}-{group}", numbered=False), day,
+                                    MeetingStatus.PLANNED, group, reasons, _rule_sources(body)))
         return True
 
     def _round_from(
@@ -502,7 +639,8 @@ class _Planner:
     def _prepare_for(self, body: Body, rule: Precedes, target: Meeting) -> None:
         group = target.group if rule.per_group else None
         first, last = target.day - rule.max_lead, target.day - rule.min_lead
-        if self.counted(body.id, first, last, group):
+        if self.counted(body.id, first, last, group) \
+                or self._keep(body, first, last, group, 1, self._rejection):
             return
         span = self.window.clip(first, last)
         if span is None:
@@ -513,10 +651,35 @@ class _Planner:
         reasons = [Reason("rule-precedes", {"target": rule.body, "target_day": target.day,
                                             "min_lead": rule.min_lead, "max_lead": rule.max_lead,
                                             "source": rule.source})]
-        slot = _Slot(f"for-{target.slot}", span[0], span[1], ideal, group, reasons)
-        if not self._place(body, slot):
+        slot = _Slot(self._new_slot(body, f"for-{target.slot}", numbered=False), span[0], span[1],
+                     ideal, group, reasons)
+        if self._place(body, slot) is None:
             self._problem(body, self._severity(first), "no-valid-date", first=span[0], last=span[1],
                           source=rule.source)
+
+
+def known_key(known: KnownMeeting) -> str:
+    """How a known meeting of bodies/ is named: its date, and its group if it has one."""
+    return known.date.isoformat() + (f"-{known.group}" if known.group else "")
+
+
+def known_stamp(known: KnownMeeting) -> str:
+    """What a stored meeting remembers of the known meeting it stands for: its key, and its
+    status and time, so that an edit of them in bodies/ is applied, once."""
+    clock = known.start.strftime("%H:%M") if known.start else ""
+    return f"{known_key(known)}|{known.status}|{clock}"
+
+
+def _open_ideals(first: date, last: date, taken: list[date], need: int) -> list[date]:
+    """The ideal days of ``need`` more meetings in [first, last]: the whole period's evenly
+    spread ideals, less the one nearest each meeting already there, so that a meeting
+    decided on its own day leaves the others where they were (issue 9)."""
+    total = len(taken) + need
+    ideals = [first + (last - first) * (2 * i + 1) / (2 * total) for i in range(total)]
+    for day in sorted(taken):
+        if len(ideals) > need:
+            ideals.remove(min(ideals, key=lambda ideal: (abs((ideal - day).days), ideal)))
+    return ideals[:need]
 
 
 def _rule_sources(body: Body) -> tuple[str, ...]:

@@ -3,9 +3,10 @@ and the kinds of message the service sends about it. No I/O; the outbox tables m
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 
 class MeetingStatus(StrEnum):
@@ -13,6 +14,15 @@ class MeetingStatus(StrEnum):
     FIXED = "fixed"  # a date decided by people (a known meeting in bodies/)
     HELD = "held"
     CANCELLED = "cancelled"
+    UNCONFIRMED = "unconfirmed"  # shown only: its date has passed and nobody recorded it
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One line of a meeting's explanation, rendered per language by ``texts``."""
+
+    key: str
+    params: dict[str, Any] = field(default_factory=dict, hash=False)
 
 
 class Kind(StrEnum):
@@ -39,8 +49,9 @@ CALENDAR_KINDS = frozenset({Kind.INVITE, Kind.UPDATE, Kind.CANCEL})
 
 @dataclass(frozen=True)
 class MeetingRecord:
-    """One meeting as the store keeps it. Once anyone has been told of it (``invited``, or
-    ``remote_id`` for an event backend), the record decides its time, not the planner."""
+    """One meeting of the stored schedule. Once it is ``committed`` (a message about it went
+    out, or a person fixed, moved, cancelled or recorded it), the record decides its time and
+    the planner takes it as given; until then the planner may move it."""
 
     uid: str
     body: str
@@ -57,7 +68,20 @@ class MeetingRecord:
     remote_id: str | None = None  # the event's id on that backend (Graph, EWS)
     responses: tuple[tuple[str, str], ...] = ()  # attendee address -> answer, read back
     remote_ical_uid: str | None = None  # the iCalUId the server reports for the event
+    slot: str = ""  # the body's period and ordinal (2027-1, 2025-2029-1, 2027-hyte-3, ...)
+    committed: bool = False
+    known: str | None = None  # the known meeting of bodies/ it stands for (its date[-group])
+    reasons: tuple[Reason, ...] = ()  # why this date, as the planner gave it
+    sources: tuple[str, ...] = ()
+    present: tuple[str, ...] = ()  # organisations represented, recorded with `held`
+    minutes_url: str | None = None
+    forced: str | None = None  # why a person moved it against the rules (`move --force`)
 
     @property
     def cancelled(self) -> bool:
         return self.status is MeetingStatus.CANCELLED
+
+    @property
+    def communicated(self) -> bool:
+        """Whether the participants hold it: an invitation went, or the event exists."""
+        return bool(self.invited or self.remote_id)

@@ -31,6 +31,8 @@ from scheduler.settings import (
     load_settings,
 )
 
+CHRISTMAS_BREAK = "joulutauko joulusta loppiaiseen"
+
 
 class Services:
     """One installation: settings, catalogue and calendars, and on demand the contacts, the
@@ -61,8 +63,15 @@ class Services:
 
     @cached_property
     def calendar(self) -> WorkCalendar:
-        months = frozenset(self.settings.planning.blackout_months)
-        return WorkCalendar(self.blackouts.days, months)
+        """Working days less the calendars' blackouts, the blackout months and the
+        Christmas break of every year of the council terms."""
+        planning = self.settings.planning
+        terms = self.catalogue.region.terms
+        days = dict(self.blackouts.days)
+        for day in planning.christmas_days(min(t.start.year for t in terms) - 1,
+                                           max(t.end.year for t in terms)):
+            days.setdefault(day, CHRISTMAS_BREAK)
+        return WorkCalendar(days, frozenset(planning.blackout_months))
 
     @cached_property
     def contacts(self) -> Contacts:

@@ -6,7 +6,7 @@ delivery backend's settings."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import datetime
 from pathlib import Path
 
 from scheduler.errors import Problem
@@ -15,7 +15,7 @@ from scheduler.planning.planner import PlanProblem
 from scheduler.settings import backend_problems
 
 from .bootstrap import Services
-from .schedule import plan, term_end
+from .schedule import refresh
 
 
 @dataclass(frozen=True)
@@ -34,10 +34,11 @@ class CheckResult:
                     or any(p.severity == "error" for p in self.problems))
 
 
-def check(services: Services, today: date, config: str = "configuration") -> CheckResult:
-    """Raises ``UserError`` for a contacts file with problems (every problem at once)."""
+def check(services: Services, now: datetime, config: str = "configuration") -> CheckResult:
+    """Raises ``UserError`` for a contacts file with problems (every problem at once). The
+    schedule is planned as it would be, and not stored."""
     catalogue = services.catalogue
-    found = plan(services, today, term_end(catalogue, today), read_calendars=False).plan
+    found = refresh(services, now, read_calendars=False, save=False).plan
     if Path(services.settings.messages.contacts).is_file():
         _ = services.contacts  # loading it checks it
     return CheckResult(

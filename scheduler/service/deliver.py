@@ -89,7 +89,8 @@ class _Job:
 
 def deliver(services: Services, until: datetime, clock: Clock, *, now: datetime,
             only: str | None = None, progress: Progress | None = None) -> DeliveryReport:
-    """Send every waiting row due by ``until`` (of meeting ``only``, if given). ``clock``
+    """Send every waiting row due by ``until`` (of meeting ``only`` and the coordinator's
+    alerts, if given). ``clock``
     gives each row's moment (the run's time; a simulation's virtual one); ``now`` is the
     run's real time, against which crashed runs' claims are judged."""
     return _Delivery(services).run(until, clock, now, only, progress)
@@ -132,7 +133,8 @@ class _Delivery:
     def run(self, until: datetime, clock: Clock, now: datetime, only: str | None,
             progress: Progress | None) -> DeliveryReport:
         recovered = self.store.recover(now, SENDING_LEASE)
-        rows = [r for r in self.store.pending(until) if only is None or r.meeting_uid == only]
+        rows = [r for r in self.store.pending(until)
+                if only is None or r.meeting_uid == only or r.kind is Kind.ALERT]
         done = 0
 
         def tick() -> None:

@@ -20,6 +20,7 @@ from .bootstrap import Services
 from .schedule import meeting_row
 
 LANGUAGES = ("fi", "sv", "en")
+ALERTED = frozenset({"replacement", "decided-against-rules"})  # warnings the coordinator hears of
 
 
 def enqueue_actions(services: Services, until: datetime, since: datetime | None = None) -> int:
@@ -28,8 +29,8 @@ def enqueue_actions(services: Services, until: datetime, since: datetime | None 
     rows: list[OutboxRow] = []
     for record in services.store.all_meetings():
         body = services.catalogue.bodies.get(record.body)
-        if record.cancelled or body is None:
-            continue
+        if record.cancelled or body is None or not body.conveners:
+            continue  # without a convener nothing is sent; the coordinator has an alert
         for action in action_chain(record.start, body.lead_times, services.calendar, services.tz):
             if action.due > until:
                 break
@@ -53,12 +54,13 @@ def _action_rows(services: Services, record: MeetingRecord, kind: Kind, due: dat
 
 
 def raise_alerts(services: Services, plan: Plan, now: datetime) -> int:
-    """One alert per problem to the coordinator: a body that cannot meet its target, or one
-    whose meetings are planned but that has no convener to send the invitations. A problem
-    the plan no longer has is resolved, and its unsent row skipped."""
+    """One alert per problem to the coordinator: a body that cannot meet its target, one
+    whose meetings are planned but that has no convener to send the invitations, a
+    replacement proposed for a cancelled meeting, a decided meeting the rules now refuse.
+    A problem the plan no longer has is resolved, and its unsent row skipped."""
     planned = {m.body for m in plan.meetings if m.status is MeetingStatus.PLANNED}
     alerts = [_alert(services, problem) for problem in plan.problems
-              if problem.severity == "error"
+              if problem.severity == "error" or problem.key in ALERTED
               or (problem.key == "no-convener" and problem.body in planned)]
     services.store.raise_alerts(alerts, now)
     coordinator = services.contacts.coordinator.email

@@ -82,6 +82,8 @@ def test_after_a_month_without_dispatch_what_still_helps_goes_once_and_the_rest_
         assert text is not None and "1.2.2027" in text.get_content() and "21.1.2027" not in \
             text.get_content()
     sent_first = {str(m["Message-ID"]) for m in first}
+    missed_first = {(uid, kind, to) for uid, kind, to, state, _ in rows(installation)
+                    if state == "missed"}  # the term's meetings before the first run
     capsys.readouterr()
 
     installation.run("dispatch", now=at(2027, 2, 26))  # 30 days later
@@ -103,7 +105,8 @@ def test_after_a_month_without_dispatch_what_still_helps_goes_once_and_the_rest_
     assert prepared and all(n == 1 for n in prepared.values())
     assert all(uid.endswith("-2027-1@yhdyspinta") and uid != UID for uid in prepared)
 
-    missed = sum(n for (_, _, state, _), n in stored.items() if state == "missed")
-    assert missed == 23 and f"missed {missed}," in out
+    missed = [(uid, kind, to) for uid, kind, to, state, _ in rows(installation)
+              if state == "missed" and (uid, kind, to) not in missed_first]
+    assert len(missed) == 23 and f"missed {len(missed)}," in out
     assert f"{UID} (kuntakokous): the meeting had begun: agenda x1, remind x22" in err
     assert all(BROKEN not in m["To"].addresses[0].addr_spec for m in late)

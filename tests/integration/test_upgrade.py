@@ -67,8 +67,17 @@ def test_the_last_releases_database_is_upgraded_and_sends_nothing_twice(
     assert len(sent) == 70 and len(waiting) == 22
 
     assert installation.run("db", "upgrade", now=at(2027, 1, 29, 10)) == 0
-    assert "database upgraded from no version to 0002" in capsys.readouterr().out
+    assert f"database upgraded from no version to {migrate.HEAD}" in capsys.readouterr().out
     assert outbox(url) == before  # the rows as they were, states and attempts
+    # Issue 9: a meeting anyone was told of, or a person changed, is committed; its slot kept.
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        meetings = {uid: (slot, committed) for uid, slot, committed in conn.execute(
+            text("SELECT uid, slot, committed FROM meetings"))}
+    engine.dispose()
+    assert meetings[MOVED] == ("2027-1", True)
+    assert meetings["vaikuttamisryhma-2027-1@yhdyspinta"] == ("2027-1", True)  # cancelled
+    assert meetings["kuntakokous-2028-1@yhdyspinta"] == ("2028-1", False)
 
     installation.run("dispatch", "--until", "2027-01-29T12:00", now=at(2027, 1, 29, 10))
     arrived = {str(m["Message-ID"]) for m in installation.messages()}
@@ -82,7 +91,7 @@ def test_the_last_releases_database_is_upgraded_and_sends_nothing_twice(
     assert not arrived.intersection(message_id(key, "yhdyspinta") for key in waiting)
 
     assert installation.run("db", "upgrade", now=at(2027, 1, 29, 11)) == 0
-    assert "database is up to date (0002)" in capsys.readouterr().out
+    assert f"database is up to date ({migrate.HEAD})" in capsys.readouterr().out
 
 
 def test_alembic_shows_the_migrations() -> None:
@@ -90,7 +99,8 @@ def test_alembic_shows_the_migrations() -> None:
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert "<base> -> 0001, Baseline" in done.stdout
-    assert "0001 -> 0002 (head), The outbox as a state machine" in done.stdout
+    assert "0001 -> 0002, The outbox as a state machine" in done.stdout
+    assert "0002 -> 0003 (head), The stored schedule" in done.stdout
 
 
 def test_the_head_the_store_checks_against_is_the_newest_migration() -> None:

@@ -52,3 +52,18 @@ def test_a_moved_meeting_moves_its_chain() -> None:
     before = chain(datetime(2027, 2, 17, 13, tzinfo=HELSINKI))
     after = chain(datetime(2027, 3, 17, 13, tzinfo=HELSINKI))
     assert all(after[k] > before[k] for k in before)
+
+
+def test_a_message_due_in_a_blackout_goes_on_the_last_free_working_day_before_it() -> None:
+    """Issue 9: the preparation mail of kuntakokous 2028 fell on 30.12.2027, in the break."""
+    days = {date(2027, 12, 18) + timedelta(days=n): "joulutauko" for n in range(20)}  # -6.1.
+    calendar = WorkCalendar(days)
+    due: dict[str, datetime] = {a.kind: a.due for a in action_chain(
+        datetime(2028, 2, 10, 12, tzinfo=HELSINKI), LeadTimes(), calendar, HELSINKI)}
+    assert due["prepare"].date() == date(2027, 12, 17)  # Friday before the break
+    assert due["request_items"].date() == date(2028, 1, 13)
+    # The participants' reminder comes the working day before, whatever the break:
+    monday = datetime(2028, 1, 10, 12, tzinfo=HELSINKI)
+    reminder: dict[str, datetime] = {
+        a.kind: a.due for a in action_chain(monday, LeadTimes(), calendar, HELSINKI)}
+    assert reminder["remind"].date() == date(2028, 1, 7) and date(2028, 1, 7) not in days

@@ -178,6 +178,18 @@ def test_the_unmodified_copy_is_clean(
     assert (code, err) == (0, "")
 
 
+def test_quoted_dates_and_finnish_times_pass_check(
+    bodies: Path, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The friendlier spellings change nothing: the same catalogue, the same clean check."""
+    Edit(KK, '  start: "12:00"\n', '  start: "12.00"\n').apply(bodies)
+    Edit(KK, "  - date: 2026-02-18\n", '  - date: "2026-02-18"\n').apply(bodies)
+    Edit("region.yaml", "    start: 2025-06-01\n", '    start: "2025-06-01"\n').apply(bodies)
+    assert load_catalogue(bodies) == load_catalogue(BODIES)
+    code, err = check(capsys, config, bodies)
+    assert (code, err) == (0, "")
+
+
 # -- one corruption, one located problem ------------------------------------------------------
 
 KK, KJK, VR = "kuntakokous.yaml", "kuntajohtajakokous.yaml", "vaikuttamisryhma.yaml"
@@ -258,6 +270,24 @@ CASES = [
           Edit(VR, '    source: "000 yhdyspintasuunnitelma 2026, toimenpide 4, seuranta: '
                    'kokoontunut 2–3 kertaa vuodessa"\n', "    source: *src\n")),
          VR, "source: *src", "cadence[0].source", ("alias",)),
+    # hand-written dates and times are met halfway: a near miss is told what to write
+    Case("time-hour-only-quoted", (Edit(KK, '  start: "12:00"\n', '  start: "9"\n'),), KK,
+         'start: "9"', "shape.start", ("'9'", 'write "9:00"')),
+    Case("time-unquoted-finnish", (Edit(KK, '  start: "12:00"\n', "  start: 9.30\n"),), KK,
+         "start: 9.30", "shape.start", ("9.3", 'write "9:30"')),
+    Case("date-finnish-style", (Edit(KK, "  - date: 2026-02-18\n", "  - date: 18.2.2026\n"),),
+         KK, "date: 18.2.2026", "meetings[0].date",
+         ("'18.2.2026'", "YYYY-MM-DD", "write 2026-02-18")),
+    Case("quoted-impossible-date",
+         (Edit(KK, "  - date: 2026-02-18\n", '  - date: "2026-02-30"\n'),), KK,
+         'date: "2026-02-30"', "meetings[0].date", ("'2026-02-30'", "YYYY-MM-DD")),
+    Case("yaml11-bool-in-a-yes-no-key",
+         (Edit("organisations.yaml", "    kind: wellbeing-county\n    party: true\n",
+               "    kind: wellbeing-county\n    party: no\n"),),
+         "organisations.yaml", "party: no", "organisations[0].party",
+         ("'no'", 'write "no" in quotes', "write false")),
+    Case("level-unquoted-number", (Edit(KK, 'level: "2"\n', "level: 2\n"),), KK, "level: 2",
+         "level", ("'2'", 'write "2" in quotes')),
 ]
 
 

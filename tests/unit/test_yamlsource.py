@@ -35,6 +35,34 @@ def test_yaml_11_traps_are_refused_with_the_quoted_spelling(tmp_path: Path, word
     assert f'"{word}"' in message
 
 
+@pytest.mark.parametrize(
+    ("word", "meant"),
+    [("no", "false for the yes/no value"), ("N", "false for the yes/no value"),
+     ("yes", "true for the yes/no value"), ("on", "true for the yes/no value"),
+     ("00100", "100 for the number"), ("05", "5 for the number"), ("0x1F", "31 for the number"),
+     ("1_000", "1000 for the number")],
+)
+def test_a_yaml_11_trap_also_offers_the_value_that_may_be_meant(
+    tmp_path: Path, word: str, meant: str
+) -> None:
+    """``party: no`` means false and ``months: [05]`` means 5: quoting alone would not fit."""
+    [message] = problems(tmp_path, f"key: {word}\n")
+    assert f'write "{word}" in quotes' in message
+    assert message.endswith(f", or write {meant}")
+
+
+@pytest.mark.parametrize("word", ["9:00", "12:30"])
+def test_an_unquoted_time_is_refused_with_the_quoted_time(tmp_path: Path, word: str) -> None:
+    [message] = problems(tmp_path, f"start: {word}\n")
+    assert message.endswith(f'write "{word}" in quotes for a time of day or text')
+
+
+def test_quoted_dates_and_times_come_through_as_text(tmp_path: Path) -> None:
+    """The schema reads them (``Day``, ``Clock``); plain 09:00 is text to YAML 1.1 as well."""
+    data = load(tmp_path, 'd: "2026-02-18"\nt: "9:00"\nu: 09:00\nf: "13.00"\n')
+    assert data == {"d": "2026-02-18", "t": "9:00", "u": "09:00", "f": "13.00"}
+
+
 @pytest.mark.parametrize("text", ['a: !foo "x"\n', "a: !!python/object:os.system x\n"])
 def test_tags_are_refused(tmp_path: Path, text: str) -> None:
     [message] = problems(tmp_path, text)
