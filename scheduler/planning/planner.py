@@ -12,6 +12,7 @@ problem naming the body and rule; nothing is dropped silently.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
@@ -37,7 +38,7 @@ _WEEKDAY_INDEX = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "s
 _MAX_EXPLAINED_REJECTIONS = 3
 # How much further from the ideal day than the first allowed day the planner looks for a
 # day that no body inviting largely the same organisations holds (issue 9).
-SHARED_DAY_REACH = timedelta(days=31)
+SHARED_DAY_REACH = timedelta(days=14)
 _UNREMARKABLE = {"not-weekday", "blocked-weekend"}  # true of most days: not worth explaining
 
 
@@ -195,8 +196,12 @@ class _Planner:
         self.problems: list[PlanProblem] = []
         self.busy: dict[str, dict[date, str]] = {}  # convener -> day -> body id
         self.slots: dict[str, set[str]] = {}  # body -> slots taken, cancelled ones included
-        self.on_day: dict[date, list[Meeting]] = {}
+        self._convener_cache: dict[str, tuple[str, ...]] = {}
         self._invited_cache: dict[tuple[str, str | None], frozenset[str]] = {}
+        self._overlaps: dict[tuple[str, str | None], frozenset[tuple[str, str | None]]] = {}
+        self._inviting: dict[str, list[tuple[str, str | None]]] | None = None
+        self.met_on: dict[str, set[date]] = {}  # body -> days it meets (counted meetings)
+        self.keys_on_day: dict[date, set[tuple[str, str | None]]] = {}  # (body, group) meeting
         self.fixed_uids = {m.uid for m in fixed}
         for meeting in fixed:
             if meeting.body in catalogue.bodies:
@@ -218,7 +223,8 @@ class _Planner:
         self.by_body.setdefault(meeting.body, []).append(meeting)
         self.slots.setdefault(meeting.body, set()).add(meeting.slot)
         if meeting.counts:
-            self.on_day.setdefault(meeting.day, []).append(meeting)
+            self.keys_on_day.setdefault(meeting.day, set()).add((meeting.body, meeting.group))
+            self.met_on.setdefault(meeting.body, set()).add(meeting.day)
             for convener in meeting.conveners:
                 self.busy.setdefault(convener, {}).setdefault(meeting.day, meeting.body)
 
@@ -244,7 +250,7 @@ class _Planner:
             slot=slot,
             start=begin,
             end=end,
-            conveners=body.convener_ids,
+            conveners=self._conveners(body),
             organisations=self.catalogue.participants(body, group),
             group=group,
             status=status,
@@ -363,10 +369,12 @@ class _Planner:
     ) -> tuple[date, date] | None:
         if span is None or months is None:
             return span
-        first = next((d for d in _days(*span) if d.month in months), None)
-        if first is None:
-            return None
-        return first, next(d for d in _days_backwards(first, span[1]) if d.month in months)
+        first, last = span
+        while first <= last and first.month not in months:  # a month at a time
+            first = (first.replace(day=1) + timedelta(days=32)).replace(day=1)
+        while last >= first and last.month not in months:
+            last = last.replace(day=1) - timedelta(days=1)
+        return (first, last) if first <= last else None
 
     # -- placing counted meetings ----------------------------------------------------------
 
@@ -473,14 +481,55 @@ class _Planner:
     def _shared_day(self, body: Body, group: str | None, day: date) -> Reason | None:
         """Another body meeting that day invites at least half of this one's organisations
         (or half of its own, when it is the smaller)."""
-        mine = self._invited(body.id, group)
-        for other in self.on_day.get(day, ()):
-            if other.body == body.id or not mine:
-                continue
-            theirs = self._invited(other.body, other.group)
-            if len(mine & theirs) * 2 >= min(len(mine), len(theirs)):
-                return Reason("shared-day", {"day": day, "other": other.body})
-        return None
+        overlapping = self._overlapping(body.id, group)
+        meeting_there = self.keys_on_day.get(day)
+        if not meeting_there or overlapping.isdisjoint(meeting_there):
+            return None
+        other = min(key[0] for key in overlapping.intersection(meeting_there))
+        return Reason("shared-day", {"day": day, "other": other})
+
+    def _overlapping(self, body: str, group: str | None) -> frozenset[tuple[str, str | None]]:
+        """The (body, group) pairs of other bodies inviting largely the same organisations,
+        counted through an index of who invites each organisation: one pass per body."""
+        key = (body, group)
+        if key not in self._overlaps:
+            if self._inviting is None:
+                self._inviting = self._index_invitations()
+            mine = self._invited(body, group)
+            shared: Counter[tuple[str, str | None]] = Counter()
+            for organisation in mine:
+                shared.update(self._inviting.get(organisation, ()))
+            self._overlaps[key] = frozenset(
+                other for other, count in shared.items() if other[0] != body
+                and count * 2 >= min(len(mine), len(self._invited(*other))))
+        return self._overlaps[key]
+
+    def _index_invitations(self) -> dict[str, list[tuple[str, str | None]]]:
+        """Organisation -> the (body, group) pairs whose meetings invite it; a body with a
+        round (or preparing one) meets per grouping member, so each member is a pair."""
+        index: dict[str, list[tuple[str, str | None]]] = {}
+        for body in self.catalogue.bodies.values():
+            for group in [None, *self._groups_of(body)]:
+                for organisation in self._invited(body.id, group):
+                    index.setdefault(organisation, []).append((body.id, group))
+        return index
+
+    def _conveners(self, body: Body) -> tuple[str, ...]:
+        found = self._convener_cache.get(body.id)
+        if found is None:
+            found = self._convener_cache[body.id] = body.convener_ids
+        return found
+
+    def _groups_of(self, body: Body) -> list[str]:
+        """The grouping members ``body`` meets per: its round's, or (preparing per group)
+        the round's of the body it prepares."""
+        rounds = list(body.rules_of(Round))
+        for rule in body.rules_of(Precedes):
+            target = self.catalogue.bodies.get(rule.body)
+            if rule.per_group and target is not None:
+                rounds += target.rules_of(Round)
+        return [m.id for rule in rounds if rule.grouping in self.catalogue.groupings
+                for m in self.catalogue.groupings[rule.grouping].members]
 
     def _invited(self, body_id: str, group: str | None) -> frozenset[str]:
         key = (body_id, group)
@@ -525,16 +574,16 @@ class _Planner:
         months = self._months(body)
         if months is not None and day.month not in months:
             return Reason("outside-months", {"day": day})
-        for convener in body.convener_ids:
+        for convener in self._conveners(body):
             other = self.busy.get(convener, {}).get(day)
             if other is not None:
                 return Reason("convener-busy", {"day": day, "convener": convener, "other": other})
             if self._calendar_busy(body, convener, day):
                 return Reason("convener-calendar-busy", {"day": day, "convener": convener})
-        if self.counted(body.id, day, day):
+        if day in self.met_on.get(body.id, ()):
             return Reason("body-busy", {"day": day})
         for rule in body.rules_of(Precedes):
-            if self.counted(rule.body, day, day):
+            if day in self.met_on.get(rule.body, ()):
                 return Reason("target-busy", {"day": day, "target": rule.body})
         return None
 
@@ -619,7 +668,7 @@ class _Planner:
         blocked = self.calendar.blocked(day)
         if blocked is not None:
             return Reason(f"blocked-{blocked.kind}", {"day": day, "label": blocked.label})
-        for convener in body.convener_ids:
+        for convener in self._conveners(body):
             other = self.busy.get(convener, {}).get(day)
             if other is not None:
                 return Reason("convener-busy", {"day": day, "convener": convener, "other": other})

@@ -245,3 +245,24 @@ def test_check_in_december_does_not_warn_about_the_year_ending(
     assert region.run("check", now=at(2026, 12, 15)) == 0
     assert "2026" not in "".join(line for line in capsys.readouterr().out.splitlines()
                                  if line.startswith("[warning] seurantakokous"))
+
+
+def test_a_decided_meeting_the_rules_now_refuse_is_reported_not_moved(
+    region: Region, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    region.run("dispatch", "--until", "2027-01-25T00:00", now=at(2027, 1, 25))  # kuntakokous told
+    day = datetime.fromisoformat(region.plan(capsys, now=at(2027, 1, 25))[KK]["start"]).date()
+    calendars = region.root / "calendars"
+    shutil.copytree(ROOT / "calendars", calendars)
+    (calendars / "valtuusto.ics").write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\n"
+        f"UID:valtuusto@test\r\nDTSTAMP:20270101T000000Z\r\nDTSTART;VALUE=DATE:{day:%Y%m%d}\r\n"
+        "SUMMARY:Valtuuston seminaari\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n", encoding="utf-8")
+    monkeypatch.setenv("YHDYSPINTA_PLANNING_CALENDARS", str(calendars))
+    capsys.readouterr()
+    region.run("plan", "--format", "json", now=at(2027, 1, 25))
+    data = json.loads(capsys.readouterr().out)
+    [kk] = [m for m in data["meetings"] if m["uid"] == KK]
+    assert kk["start"][:10] == day.isoformat()  # committed: stays
+    [problem] = [p for p in data["problems"] if p["code"] == "decided-against-rules"]
+    assert problem["body"] == "kuntakokous" and "Valtuuston seminaari" in problem["message"]

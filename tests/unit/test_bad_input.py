@@ -251,6 +251,7 @@ CASES = [
     Case("empty-conveners-without-gap",
          (Edit("hyte-suunnittelukokoukset.yaml",
                'gaps:\n  conveners:\n    fi: "Asiakirjat eivät nimeä suunnittelukokousten koollekutsujaa."\n'
+               '    sv: "Dokumenten anger ingen sammankallare för planeringsmötena."\n'
                '    en: "The documents name no convener for the planning meetings."\n', ""),),
          "hyte-suunnittelukokoukset.yaml", "conveners: []", "conveners", ("gaps.conveners",)),
     Case("wrong-rule-kind", (Edit(VR, "  - kind: per-year\n", "  - kind: per-month\n"),), VR,
