@@ -234,6 +234,16 @@ _TEXTS: dict[str, dict[str, str]] = {
         "sv": "Det avtalade mötet {day} passar inte längre reglerna: {why} Mötet flyttas inte av sig självt; flytta det vid behov (yhdyspinta move).",
         "en": "The agreed meeting of {day} no longer fits the rules: {why} It is not moved by itself; move it if need be (yhdyspinta move).",
     },
+    "cancelled-day": {
+        "fi": "{day} ei käy: elimen kokous tälle päivälle on peruttu.",
+        "sv": "{day} går inte: organets möte den dagen har ställts in.",
+        "en": "{day} not possible: the body's meeting on that day was cancelled.",
+    },
+    "replaces": {
+        "fi": "Korvaa peruttua kokousta {day}, jotta kauden tavoite täyttyy.",
+        "sv": "Ersätter det inställda mötet {day}, så att periodens mål nås.",
+        "en": "Replaces the cancelled meeting of {day}, so that the period's target is met.",
+    },
     "moved-by-person": {
         "fi": "Siirretty sovitusti; aiempi ajankohta oli {day}.",
         "sv": "Flyttat enligt överenskommelse; den tidigare tidpunkten var {day}.",

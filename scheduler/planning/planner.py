@@ -201,6 +201,7 @@ class _Planner:
         self._overlaps: dict[tuple[str, str | None], frozenset[tuple[str, str | None]]] = {}
         self._inviting: dict[str, list[tuple[str, str | None]]] | None = None
         self.met_on: dict[str, set[date]] = {}  # body -> days it meets (counted meetings)
+        self.cancelled_on: dict[str, set[date]] = {}  # body -> days a meeting was cancelled
         self.keys_on_day: dict[date, set[tuple[str, str | None]]] = {}  # (body, group) meeting
         self.fixed_uids = {m.uid for m in fixed}
         for meeting in fixed:
@@ -222,6 +223,8 @@ class _Planner:
         self.meetings.append(meeting)
         self.by_body.setdefault(meeting.body, []).append(meeting)
         self.slots.setdefault(meeting.body, set()).add(meeting.slot)
+        if not meeting.counts:  # cancelled: its day is no day for a replacement
+            self.cancelled_on.setdefault(meeting.body, set()).add(meeting.day)
         if meeting.counts:
             self.keys_on_day.setdefault(meeting.day, set()).add((meeting.body, meeting.group))
             self.met_on.setdefault(meeting.body, set()).add(meeting.day)
@@ -397,6 +400,8 @@ class _Planner:
                                                   "count": len(existing) + need, "ideal": ideal})]
             if preferred:
                 reasons.append(Reason("preferred-months", {"months": list(body.shape.preferred_months)}))
+            if cancelled:
+                reasons.append(Reason("replaces", {"day": min(m.day for m in cancelled)}))
             slot = _Slot(self._new_slot(body, period, numbered=True), first, last, ideal, None, reasons)
             placed = self._place(body, slot)
             if cancelled:  # the coordinator hears of the replacement, or that there is none
@@ -582,6 +587,8 @@ class _Planner:
                 return Reason("convener-calendar-busy", {"day": day, "convener": convener})
         if day in self.met_on.get(body.id, ()):
             return Reason("body-busy", {"day": day})
+        if day in self.cancelled_on.get(body.id, ()):
+            return Reason("cancelled-day", {"day": day})
         for rule in body.rules_of(Precedes):
             if day in self.met_on.get(rule.body, ()):
                 return Reason("target-busy", {"day": day, "target": rule.body})

@@ -153,6 +153,8 @@ def test_a_cancellation_below_target_proposes_a_replacement_and_alerts(
     replacement = [uid for uid in after if uid.startswith("maahanmuutto-aluetyoryhma-2027")
                    and uid not in group]
     assert len(replacement) == 1 and after[replacement[0]]["status"] == "planned"
+    assert after[replacement[0]]["start"][:10] != plan[group[1]]["start"][:10]  # not that day
+    assert any("Korvaa peruttua kokousta" in r for r in after[replacement[0]]["reasons"])
     day = datetime.fromisoformat(after[replacement[0]]["start"]).date()
     texts = [part.get_content() for m in region.messages()
              if str(m["X-Yhdyspinta-Action"]) == "alert"
