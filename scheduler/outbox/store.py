@@ -19,7 +19,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, insert, select, update
 from sqlalchemy.engine import RowMapping, make_url
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
 from scheduler.planning.records import Kind, MeetingRecord, MeetingStatus, Reason
@@ -138,12 +137,7 @@ class Store:
 
     def enqueue(self, row: OutboxRow) -> bool:
         """Add ``row`` unless its key exists; ``True`` when it was new."""
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(insert(outbox).values(_outbox_values(row)))
-        except IntegrityError:
-            return False
-        return True
+        return self.add([row]) == 1
 
     def add(self, rows: Iterable[OutboxRow]) -> int:
         """Add every row whose key is new, in one transaction; how many were added."""

@@ -207,7 +207,7 @@ class _Planner:
         for meeting in fixed:
             if meeting.body in catalogue.bodies:
                 self._add(meeting)
-        claimed = {(m.body, m.known.split("|")[0]) for m in fixed if m.known}
+        claimed = {(m.body, stamp_key(m.known)) for m in fixed if m.known}
         for body in catalogue.bodies.values():
             for known in body.meetings:
                 meeting = self._known(body, known)
@@ -724,6 +724,11 @@ def known_stamp(known: KnownMeeting) -> str:
     status and time, so that an edit of them in bodies/ is applied, once."""
     clock = known.start.strftime("%H:%M") if known.start else ""
     return f"{known_key(known)}|{known.status}|{clock}"
+
+
+def stamp_key(stamp: str | None) -> str | None:
+    """The known meeting's key (date[-group]) in a stamp ``known_stamp`` made."""
+    return stamp.split("|")[0] if stamp else None
 
 
 def _open_ideals(first: date, last: date, taken: list[date], need: int) -> list[date]:

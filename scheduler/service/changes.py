@@ -23,7 +23,7 @@ from .bootstrap import Services
 from .deliver import DeliveryReport, deliver
 from .enqueue import raise_alerts
 from .feeds import write_feeds
-from .schedule import follow, meeting_row, refresh, told_whom
+from .schedule import follow, refresh, tell
 
 
 @dataclass(frozen=True)
@@ -169,8 +169,7 @@ def _now(services: Services, uid: str, now: datetime, change: Callable[[], Meeti
 def _record(services: Services, changed: MeetingRecord, kind: Kind, now: datetime
             ) -> MeetingRecord:
     services.store.save_meeting(changed)
-    services.store.add(meeting_row(changed, kind, target, now)
-                       for target in told_whom(services, changed))
+    tell(services, changed, kind, now)
     return changed
 
 

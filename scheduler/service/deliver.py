@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from scheduler.catalogue.contacts import is_valid_address
+from scheduler.catalogue.model import Body
 from scheduler.delivery.ports import (
     CalendarEvent,
     DeliveryError,
@@ -129,6 +130,7 @@ class _Delivery:
         self.backend = services.backend
         self.workers = services.settings.delivery.workers
         self.alerts = self.store.alerts()
+        self._chains: dict[tuple[str, datetime], dict[Kind, datetime]] = {}
 
     def run(self, until: datetime, clock: Clock, now: datetime, only: str | None,
             progress: Progress | None) -> DeliveryReport:
@@ -249,8 +251,7 @@ class _Delivery:
         if body is None:
             self._skip(row, "unknown-body", report)
             return None
-        chain = due_times(action_chain(record.start, body.lead_times, self.services.calendar,
-                                       self.services.tz))
+        chain = self._chain(record, body)
         verdict = decide(row.kind, row.due, now, record.start, chain, self.services.calendar,
                          self.services.tz)
         if isinstance(verdict, Miss):
@@ -276,6 +277,15 @@ class _Delivery:
         again = row.state is State.UNCERTAIN
         return self._claimed(row, now, record, report,
                              partial(self.backend.sender.send, message, row.key, again=again))
+
+    def _chain(self, record: MeetingRecord, body: Body) -> dict[Kind, datetime]:
+        """The meeting's action chain, worked out once per run and start time (a meeting
+        has a row per recipient)."""
+        key = (record.uid, record.start)
+        if key not in self._chains:
+            self._chains[key] = due_times(action_chain(record.start, body.lead_times,
+                                                       self.services.calendar, self.services.tz))
+        return self._chains[key]
 
     def _prepare_alert(self, row: OutboxRow, now: datetime, report: DeliveryReport
                        ) -> _Job | None:

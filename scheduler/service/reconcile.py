@@ -18,7 +18,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from scheduler.catalogue.model import Body, Catalogue, KnownMeeting, PerTerm, PerYear
-from scheduler.planning.planner import known_key, known_stamp
+from scheduler.planning.planner import known_key, known_stamp, stamp_key
 from scheduler.planning.records import MeetingRecord, MeetingStatus
 
 
@@ -35,7 +35,7 @@ def reconcile_known(catalogue: Catalogue, records: Mapping[str, MeetingRecord], 
             continue
         mine = by_body.get(body.id, [])
         keys = {known_key(known) for known in body.meetings}
-        standing = {_key(r.known): r for r in mine if _key(r.known) in keys}
+        standing = {stamp_key(r.known): r for r in mine if stamp_key(r.known) in keys}
         for known in body.meetings:
             key = known_key(known)
             record = standing.get(key) or records.get(f"{body.id}-{key}@{uid_domain}")
@@ -52,9 +52,6 @@ def reconcile_known(catalogue: Catalogue, records: Mapping[str, MeetingRecord], 
     return changes
 
 
-def _key(stamp: str | None) -> str | None:
-    return stamp.split("|")[0] if stamp else None
-
 
 def _candidate(catalogue: Catalogue, body: Body, known: KnownMeeting,
                mine: list[MeetingRecord], keys: set[str], taken: set[str]
@@ -62,7 +59,7 @@ def _candidate(catalogue: Catalogue, body: Body, known: KnownMeeting,
     period = _period(catalogue, body, known)
     found = [r for r in mine
              if r.group == known.group and r.uid not in taken
-             and r.status is MeetingStatus.PLANNED and _key(r.known) not in keys
+             and r.status is MeetingStatus.PLANNED and stamp_key(r.known) not in keys
              and period[0] <= r.start.date() <= period[1]]
     if not found:
         return None

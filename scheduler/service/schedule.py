@@ -132,11 +132,9 @@ def _save(services: Services, records: dict[str, MeetingRecord],
     store.delete_meetings(uid for uid in records if uid not in kept)
     for before, after in decided:  # a date or status written into bodies/ for a told meeting
         if after.cancelled and not before.cancelled:
-            store.add(meeting_row(after, Kind.CANCEL, target, now)
-                      for target in told_whom(services, after))
+            tell(services, after, Kind.CANCEL, now)
         elif after.start != before.start:
-            store.add(meeting_row(after, Kind.UPDATE, target, now)
-                      for target in told_whom(services, after))
+            tell(services, after, Kind.UPDATE, now)
     for uid, after in kept.items():  # waiting reminders follow a meeting to its new date
         earlier = records.get(uid)
         if earlier is not None and earlier.start != after.start \
@@ -262,6 +260,12 @@ def _attendee_change(services: Services, record: MeetingRecord, now: datetime) -
         rows = [meeting_row(record, Kind.CANCEL, email, now) for email in removed]
         rows += [meeting_row(record, Kind.UPDATE, email, now) for email in record.invited]
     return services.store.add(rows)
+
+
+def tell(services: Services, record: MeetingRecord, kind: Kind, now: datetime) -> int:
+    """Queue ``kind`` (an update, a cancellation) of ``record`` to everyone told of it."""
+    return services.store.add(meeting_row(record, kind, target, now)
+                              for target in told_whom(services, record))
 
 
 def told_whom(services: Services, record: MeetingRecord) -> list[str]:
