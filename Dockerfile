@@ -22,5 +22,13 @@ ENV PATH=/opt/venv/bin:$PATH PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 USER yhdyspinta
 # Operators mount their own catalogue and configuration read-only over these.
 VOLUME ["/app/var"]
+EXPOSE 8480
+# The service listens on all of the container's interfaces (the port is published or not
+# by whoever runs it); /healthz is its liveness probe.
+ENV YHDYSPINTA_SERVICE_HOST=0.0.0.0
+HEALTHCHECK --interval=30s --timeout=5s \
+  CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8480/healthz', timeout=4)"
+# SIGTERM (docker stop) drains the calls under way; give it the 30 s it may take.
+STOPSIGNAL SIGTERM
 ENTRYPOINT ["yhdyspinta"]
-CMD ["plan"]
+CMD ["serve"]

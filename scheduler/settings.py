@@ -131,11 +131,40 @@ class Messages(Frozen):
     contacts: str = "config/contacts.example.yaml"  # names and addresses: personal data
 
 
+class Service(Frozen):
+    """``yhdyspinta serve`` (issue 10)."""
+
+    host: str = "127.0.0.1"  # /healthz, /readyz, /metrics
+    port: Annotated[int, Field(ge=0, le=65535)] = 8480  # 0: any free port (tests)
+    log_format: Literal["plain", "json"] = "plain"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # How often files (bodies/, calendars/, contacts) and the outbox are looked at for
+    # changes made beside the service (an edit, a `move` from the command line).
+    poll_seconds: Annotated[float, Field(gt=0, le=300)] = 5.0
+    replan_hours: Annotated[float, Field(gt=0, le=168)] = 6.0  # the schedule planned again
+    # A standby tries the leader lock this often: it takes over within this (plus the
+    # database's own notice of the dead leader's connection; issue 10 asks for 30 s).
+    standby_seconds: Annotated[float, Field(gt=0, le=30)] = 5.0
+    drain_seconds: Annotated[float, Field(gt=0, le=300)] = 25.0  # SIGTERM: calls under way
+
+
+class Retention(Frozen):
+    """How long personal data of delivered messages is kept (GDPR art. 5(1)(e)). Set it
+    with your data protection officer and archive rules."""
+
+    # Addresses of delivered rows and attendees' answers are erased this many months
+    # after the meeting: 13 keeps the year for the May follow-up.
+    months_after_meeting: Annotated[int, Field(ge=1, le=240)] = 13
+    hour: Annotated[int, Field(ge=0, le=23)] = 3  # the service erases daily at this hour
+
+
 class Settings(Frozen):
     planning: Planning = Planning()
     database: Database = Database()
     delivery: Delivery = Delivery()
     messages: Messages = Messages()
+    service: Service = Service()
+    retention: Retention = Retention()
     # Sections of the configuration contract used by later stages (the other backends);
     # kept as plain tables until their code validates them.
     smtp: Smtp = Smtp()

@@ -19,13 +19,20 @@ from zoneinfo import ZoneInfo
 from scheduler import __version__
 from scheduler.errors import UserError
 from scheduler.messaging.render import Renderer
-from scheduler.service import changes, database, dispatch, feeds, schedule
+from scheduler.service import changes, database, dispatch, feeds, privacy, schedule
 from scheduler.service.bootstrap import Services, load_services
 from scheduler.service.check import check
 from scheduler.settings import config_path
 
 from .render import bodies_table, body_json, plan_csv, plan_json, plan_table
-from .summary import print_calendars, print_change, print_run, progress_bar, refusal
+from .summary import (
+    print_calendars,
+    print_change,
+    print_forgotten,
+    print_run,
+    progress_bar,
+    refusal,
+)
 
 
 def _date(text: str) -> date:
@@ -90,6 +97,13 @@ def build_parser() -> argparse.ArgumentParser:
     held.add_argument("--present", nargs="+", default=[], metavar="ORG",
                       help="the organisations represented (ids of bodies/organisations.yaml)")
     held.add_argument("--minutes", metavar="URL", help="where the minutes are")
+    forget = commands.add_parser("forget", help="erase one person's personal data everywhere; "
+                                 "prints what was removed")
+    forget.add_argument("email", metavar="EMAIL", help="the person's address")
+    serve = commands.add_parser("serve", help="the service: sends every message when it falls "
+                                "due; /healthz, /readyz and /metrics over HTTP")
+    serve.add_argument("--host", help="address to listen on (default [service] host)")
+    serve.add_argument("--port", type=int, help="port to listen on (default [service] port)")
     db = commands.add_parser("db", help="the database")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
     db_commands.add_parser("upgrade", help="apply the database migrations (every command that "
@@ -190,6 +204,12 @@ def run_held(cmd: Command) -> int:
                                          present=cmd.args.present, minutes_url=cmd.args.minutes))
 
 
+def run_forget(cmd: Command) -> int:
+    done = privacy.forget(cmd.services, cmd.args.email, cmd.now)
+    print_forgotten(done)
+    return 1 if done.database.sending else 0
+
+
 def run_db(cmd: Command) -> int:
     done = database.upgrade(cmd.services)
     if done.changed:
@@ -197,6 +217,13 @@ def run_db(cmd: Command) -> int:
     else:
         print(f"database is up to date ({done.after})")
     return 0
+
+
+def run_serve(cmd: Command) -> int:
+    from scheduler.daemon import serve  # the service's parts are loaded for it only
+
+    return serve(cmd.services, bodies=cmd.args.bodies, config=config_path(cmd.args.config),
+                 host=cmd.args.host, port=cmd.args.port)
 
 
 COMMANDS: dict[str, Callable[[Command], int]] = {
@@ -208,7 +235,9 @@ COMMANDS: dict[str, Callable[[Command], int]] = {
     "move": run_move,
     "cancel": run_cancel,
     "held": run_held,
+    "forget": run_forget,
     "db": run_db,
+    "serve": run_serve,
 }
 
 

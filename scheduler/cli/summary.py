@@ -16,6 +16,7 @@ from scheduler.service.changes import ChangeResult, MoveRefused
 from scheduler.service.deliver import DeliveryReport
 from scheduler.service.dispatch import RunResult
 from scheduler.service.freebusy import CalendarsRead
+from scheduler.service.privacy import Forgotten
 
 MISSED_WORDS = {
     Missed.MEETING_BEGUN: "the meeting had begun",
@@ -68,6 +69,32 @@ def _print(report: DeliveryReport, counts: dict[str, int]) -> int:
         print(f"note: {report.recovered} message(s) left sending by an interrupted run are "
               "uncertain; they are looked up before being sent again", file=sys.stderr)
     return 1 if report.failed or report.retry else 0
+
+
+def print_forgotten(done: Forgotten) -> None:
+    """What ``forget`` erased, place by place, and what the operator must still do."""
+    db = done.database
+    when = done.at.strftime("%Y-%m-%d %H:%M %Z")
+    print(f"{done.address}: erased {when}" if not done.nothing
+          else f"{done.address}: nothing about this address is stored here ({when})")
+    print(f"  outbox: {db.rows} message(s) now under a pseudonym, {db.stopped} of them not "
+          f"yet sent (stopped: they will not go); {db.errors} other error text(s) cleared")
+    print(f"  schedule: {db.meetings} meeting(s)' invitation list or answers, "
+          f"{db.alerts} alert text(s)")
+    if done.messages is None:
+        print(f"  Maildir {done.maildir}: none there")
+    else:
+        print(f"  Maildir {done.maildir}: {done.messages} message(s) removed")
+    if done.contacts:
+        print("  still in the contacts file: remove them by hand, or the messages still to "
+              "come go to them:")
+        for line in done.contacts:
+            print(f"    {line.file}:{line.line}: {line.text}")
+    print("  not reached: copies outside this installation (the mail server, the recipients' "
+          "mailboxes and calendars)")
+    if db.sending:
+        print(f"yhdyspinta: {db.sending} message(s) to them are being sent right now; run "
+              "`forget` again once the delivery run has ended", file=sys.stderr)
 
 
 def print_calendars(read: CalendarsRead | None) -> None:

@@ -31,7 +31,11 @@ class MaildirMailer(MessageSender):
         self.box = mailbox.Maildir(str(path), create=True)
 
     def send(self, message: EmailMessage, key: str, *, again: bool = False) -> Receipt:
-        del key, again  # the Message-ID identifies the message; a write is never uncertain
+        del key  # the Message-ID identifies the message
+        if again:  # a process killed after the write and before recording it: look first
+            found = self._find(str(message["Message-ID"] or ""))
+            if found is not None:
+                return Receipt(found)
         try:
             data = message.as_bytes()
             with _ADDING:
@@ -39,6 +43,21 @@ class MaildirMailer(MessageSender):
         except OSError as exc:  # a full disk or lost permission: try again later
             raise DeliveryUnavailable(f"cannot write to {self.path}: {exc.strerror}") from exc
         return Receipt(remote_id)
+
+    def _find(self, message_id: str) -> str | None:
+        """The name of a message already in the box with ``message_id``: only its header
+        is read, so looking costs a few hundred bytes a message (once per uncertain row)."""
+        wanted = f"Message-ID: {message_id}".encode().lower()
+        for folder in ("new", "cur"):
+            for file in sorted((self.path / folder).glob("*")):
+                try:
+                    with file.open("rb") as handle:
+                        head = handle.read(4096).lower()
+                except OSError:
+                    continue
+                if message_id and wanted in head.split(b"\n\n", 1)[0].replace(b"\r", b""):
+                    return file.name.split(":", 1)[0]
+        return None
 
     def close(self) -> None:
         self.box.close()

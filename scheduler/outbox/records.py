@@ -67,3 +67,33 @@ class Alert:
     messages: Mapping[str, str] = field(default_factory=dict)
     raised_at: datetime | None = None
     resolved_at: datetime | None = None  # the plan no longer has it: its rows are skipped
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A row's new state, to be written with others in one transaction: ``attempted`` when
+    a delivery call was made for it (the attempt counts)."""
+
+    row: OutboxRow
+    state: State
+    error: str | None = None
+    remote_id: str | None = None
+    at: datetime | None = None  # when it was sent
+    reason: str | None = None
+    attempted: bool = True
+    retry_at: datetime | None = None  # a row refused for now: not before then (the service)
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """What a sent calendar row tells about its meeting: the channel it went through, who
+    now holds the invitation (added, or the whole list for an event backend) and the
+    remote event's ids. Applied to the meeting as stored at the time of writing, so a
+    change made meanwhile (a ``move`` from the command line) is kept."""
+
+    uid: str
+    channel: str
+    invited_add: tuple[str, ...] = ()
+    invited_all: tuple[str, ...] | None = None
+    remote_id: str | None = None
+    remote_ical_uid: str | None = None

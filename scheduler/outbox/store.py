@@ -17,14 +17,25 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import RowMapping, make_url
 from sqlalchemy.pool import StaticPool
 
 from scheduler.planning.records import Kind, MeetingRecord, MeetingStatus, Reason
 
 from . import migrate
-from .records import Alert, OutboxRow, State
+from .records import Alert, Delivered, OutboxRow, Outcome, State
 from .tables import alerts, meetings, outbox
 
 SQLITE_BUSY_MS = 5000  # wait this long for another process's write (issue 10: a CLI beside serve)
@@ -35,7 +46,10 @@ def connect(url: str) -> Engine:
     """An engine for ``url``; SQLite files get their folder, WAL and a busy timeout."""
     parsed = make_url(url)
     if not parsed.drivername.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
+        # pre_ping: a connection the server dropped (a restart) is replaced, not used;
+        # connect_timeout: a server that is down fails a run in seconds, not minutes.
+        options = {"connect_timeout": 10} if parsed.drivername.startswith("postgresql") else {}
+        return create_engine(url, pool_pre_ping=True, connect_args=options)
     if parsed.database in (None, "", ":memory:"):
         # One connection shared by every thread: each new one would be an empty database.
         return create_engine(url, poolclass=StaticPool,
@@ -51,6 +65,7 @@ def _sqlite_pragmas(connection: Any, record: object) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+    cursor.execute("PRAGMA synchronous=FULL")  # a commit survives a power cut, not only a kill
     cursor.close()
 
 
@@ -77,6 +92,17 @@ class Store:
         with self.engine.connect() as conn:
             row = conn.execute(select(meetings).where(meetings.c.uid == uid)).mappings().first()
         return _meeting(row, self.tz) if row else None
+
+    def meetings(self, uids: Iterable[str]) -> dict[str, MeetingRecord]:
+        """The stored meetings among ``uids``, by UID, read in one go."""
+        wanted = sorted(set(uids))
+        found: dict[str, MeetingRecord] = {}
+        with self.engine.connect() as conn:
+            for first in range(0, len(wanted), _IN_CHUNK):
+                chunk = wanted[first:first + _IN_CHUNK]
+                for row in conn.execute(select(meetings).where(meetings.c.uid.in_(chunk))).mappings():
+                    found[row["uid"]] = _meeting(row, self.tz)
+        return found
 
     def all_meetings(self) -> list[MeetingRecord]:
         with self.engine.connect() as conn:
@@ -114,6 +140,26 @@ class Store:
             found.update(conn.execute(select(meetings.c.uid).where(
                 meetings.c.uid.in_(uids[first:first + _IN_CHUNK]))).scalars())
         return found
+
+    def due_count(self, now: datetime) -> int:
+        """How many rows are due by ``now`` and still wait (the queue's depth)."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).where(
+                outbox.c.state.in_([State.PENDING, State.UNCERTAIN]),
+                outbox.c.due <= _utc(now))).scalar() or 0)
+
+    def schedule_stamp(self) -> tuple[Any, ...]:
+        """A cheap fingerprint of the schedule: it changes when a meeting is added,
+        removed, moved, cancelled or recorded held (the service notices a command-line
+        change by it)."""
+        with self.engine.connect() as conn:
+            found = conn.execute(select(
+                func.count(), func.coalesce(func.sum(meetings.c.sequence), 0),
+                func.min(meetings.c.start), func.max(meetings.c.start),
+                func.count(meetings.c.present), func.count(meetings.c.reason))).first()
+            statuses = conn.execute(select(meetings.c.status, func.count())
+                                    .group_by(meetings.c.status).order_by(meetings.c.status)).all()
+        return (*(found or ()), *(tuple(row) for row in statuses))
 
     def told(self) -> set[str]:
         """UIDs of the meetings about which any message went out."""
@@ -155,10 +201,13 @@ class Store:
                 conn.execute(insert(outbox), new)
         return len(new)
 
-    def pending(self, until: datetime) -> list[OutboxRow]:
-        """Rows still to attempt (pending, uncertain) due by ``until``, in due order."""
-        return self._rows(outbox.c.state.in_([State.PENDING, State.UNCERTAIN]),
-                          outbox.c.due <= _utc(until))
+    def pending(self, until: datetime, *, pause: bool = False) -> list[OutboxRow]:
+        """Rows still to attempt (pending, uncertain) due by ``until``, in due order; with
+        ``pause``, not those refused for now whose next try is later (the service's way)."""
+        where = [outbox.c.state.in_([State.PENDING, State.UNCERTAIN]), outbox.c.due <= _utc(until)]
+        if pause:
+            where.append(or_(outbox.c.retry_at.is_(None), outbox.c.retry_at <= _utc(until)))
+        return self._rows(*where)
 
     def rows(self, meeting_uid: str | None = None) -> list[OutboxRow]:
         """Every row, or a meeting's, in due order."""
@@ -177,43 +226,99 @@ class Store:
                         error="the run sending it ended before its outcome was recorded"))
         return int(done.rowcount)
 
-    def claim(self, row: OutboxRow, now: datetime) -> OutboxRow | None:
-        """Mark ``row`` sending in its own transaction, before its network call; ``None``
-        when it is no longer in the state it was read in (another run took it)."""
+    def recover_from(self, gone: str) -> int:
+        """Rows left ``sending`` by instances whose claims start with ``gone`` (a service
+        leader that died: the one taking over holds the lock, so nobody will record them):
+        uncertain at once, without waiting for the lease."""
         with self.engine.begin() as conn:
             done = conn.execute(
+                update(outbox)
+                .where(outbox.c.state == State.SENDING, outbox.c.claimed_by.startswith(gone))
+                .values(state=State.UNCERTAIN,
+                        error="the service sending it ended before its outcome was recorded"))
+        return int(done.rowcount)
+
+    def claim(self, row: OutboxRow, now: datetime, by: str | None = None) -> OutboxRow | None:
+        """Mark ``row`` sending in its own transaction, before its network call; ``None``
+        when it is no longer in the state it was read in (another run took it)."""
+        [claimed] = self.commit((), (), [row], now, by)
+        return claimed
+
+    def commit(self, outcomes: Iterable[Outcome], delivered: Iterable[Delivered],
+               claims: list[OutboxRow], now: datetime, by: str | None = None
+               ) -> list[OutboxRow | None]:
+        """One unit of work of a delivery run, in one transaction: the outcomes of the
+        calls that ended, what they tell about their meetings, and the claims of the rows
+        to send next (each claimed row, or ``None`` where another run has it). Writing them
+        together keeps the rows marked ``sending`` to those really in flight."""
+        outcomes = list(outcomes)
+        with self.engine.begin() as conn:
+            if outcomes:
+                conn.execute(
+                    update(outbox).where(outbox.c.key == bindparam("row_key")).values(
+                        state=bindparam("state"), attempts=bindparam("attempts"),
+                        error=bindparam("error"), remote_id=bindparam("remote_id"),
+                        reason=bindparam("reason"), sent_at=bindparam("sent_at"),
+                        retry_at=bindparam("retry_at")),
+                    [_outcome_values(outcome) for outcome in outcomes])
+            for change in delivered:
+                _note_delivered(conn, change)
+            return self._claim(conn, claims, now, by)
+
+    @staticmethod
+    def _claim(conn: Connection, rows: list[OutboxRow], now: datetime, by: str | None
+               ) -> list[OutboxRow | None]:
+        if not rows:
+            return []
+        free: set[str] | None = None
+        if conn.dialect.name == "postgresql":
+            # Rows another process holds in its transaction are passed over, not waited for
+            # (several processes can send; none sends a row twice).
+            free = set(conn.execute(
+                select(outbox.c.key).where(outbox.c.key.in_([r.key for r in rows]))
+                .with_for_update(skip_locked=True)).scalars())
+        claimed: list[OutboxRow | None] = []
+        for row in rows:
+            if free is not None and row.key not in free:
+                claimed.append(None)
+                continue
+            done = conn.execute(
                 update(outbox).where(outbox.c.key == row.key, outbox.c.state == row.state)
-                .values(state=State.SENDING, claimed_at=_utc(now)))
-        if done.rowcount != 1:
-            return None
-        return replace(row, state=State.SENDING, claimed_from=row.state)
+                .values(state=State.SENDING, claimed_at=_utc(now), claimed_by=by))
+            claimed.append(replace(row, state=State.SENDING, claimed_from=row.state)
+                           if done.rowcount == 1 else None)
+        return claimed
 
     def release(self, row: OutboxRow) -> None:
         """Give back a claimed row whose call ended in a bug, not in an outcome: it waits
         again as it did before the claim, its attempts uncounted."""
         with self.engine.begin() as conn:
             conn.execute(update(outbox).where(outbox.c.key == row.key, outbox.c.state == State.SENDING)
-                         .values(state=row.claimed_from or State.PENDING, claimed_at=None))
+                         .values(state=row.claimed_from or State.PENDING, claimed_at=None,
+                                 claimed_by=None))
 
     def mark(self, row: OutboxRow, state: State, *, error: str | None = None,
              remote_id: str | None = None, at: datetime | None = None,
              reason: str | None = None, attempted: bool = True) -> OutboxRow:
         """Record the row's new state; ``attempted``: a delivery call was made for it."""
-        attempts = row.attempts + (1 if attempted else 0)
-        with self.engine.begin() as conn:
-            conn.execute(update(outbox).where(outbox.c.key == row.key).values(
-                state=state, attempts=attempts, error=error, remote_id=remote_id, reason=reason,
-                sent_at=_utc(at) if at and state is State.SENT else None,
-            ))
-        return replace(row, state=state, attempts=attempts, error=error, reason=reason)
+        outcome = Outcome(row, state, error, remote_id, at, reason, attempted)
+        self.commit([outcome], (), [], at or datetime.now(UTC))
+        return replace(row, state=state, attempts=_attempts(outcome), error=error, reason=reason)
+
+    def next_due(self) -> datetime | None:
+        """When the earliest waiting row falls due, or is tried again after a refusal for
+        now (``None``: nothing waits)."""
+        moment = func.coalesce(outbox.c.retry_at, outbox.c.due)
+        with self.engine.connect() as conn:
+            first = conn.execute(select(func.min(moment)).where(
+                outbox.c.state.in_([State.PENDING, State.UNCERTAIN]))).scalar()
+        return datetime.fromisoformat(first) if first else None
 
     def counts(self) -> dict[str, int]:
+        """Rows by state (every /metrics scrape asks: counted by the database)."""
         with self.engine.connect() as conn:
-            states = conn.execute(select(outbox.c.state)).scalars().all()
-        result: dict[str, int] = {}
-        for state in states:
-            result[state] = result.get(state, 0) + 1
-        return result
+            found = conn.execute(select(outbox.c.state, func.count()).group_by(outbox.c.state))
+            return {str(state): int(count) for state, count in found}
 
     def failures(self) -> list[tuple[str, str, str | None]]:
         """(meeting or alert, recipient, error) of every failed row."""
@@ -262,6 +367,36 @@ def _utc(moment: datetime) -> str:
 
 def _moment(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
+
+
+def _attempts(outcome: Outcome) -> int:
+    return outcome.row.attempts + (1 if outcome.attempted else 0)
+
+
+def _outcome_values(outcome: Outcome) -> dict[str, Any]:
+    sent = outcome.at if outcome.at and outcome.state is State.SENT else None
+    return {"row_key": outcome.row.key, "state": str(outcome.state),
+            "attempts": _attempts(outcome), "error": outcome.error,
+            "remote_id": outcome.remote_id, "reason": outcome.reason,
+            "sent_at": _utc(sent) if sent else None,
+            "retry_at": _utc(outcome.retry_at) if outcome.retry_at else None}
+
+
+def _note_delivered(conn: Connection, change: Delivered) -> None:
+    """``change`` applied to the meeting as it is stored now."""
+    stored = conn.execute(
+        select(meetings.c.invited, meetings.c.channel, meetings.c.remote_id,
+               meetings.c.remote_ical_uid).where(meetings.c.uid == change.uid)).first()
+    if stored is None:
+        return
+    invited = set(json.loads(stored.invited or "[]"))
+    if change.invited_all is not None:
+        invited = set(change.invited_all)
+    invited.update(change.invited_add)
+    conn.execute(update(meetings).where(meetings.c.uid == change.uid).values(
+        invited=json.dumps(sorted(invited)), channel=stored.channel or change.channel,
+        remote_id=stored.remote_id or change.remote_id,
+        remote_ical_uid=stored.remote_ical_uid or change.remote_ical_uid))
 
 
 def _outbox_values(row: OutboxRow) -> dict[str, Any]:

@@ -53,6 +53,8 @@ outbox = Table(
     Column("alert", String(255)),
     Column("reason", String(60)),  # a due-policy code, for missed and skipped rows
     Column("claimed_at", String(40)),  # UTC; when the row was marked sending
+    Column("retry_at", String(40)),  # UTC; the service tries a row refused for now again then
+    Column("claimed_by", String(200)),  # the instance that did: serve:<host>:<pid>:<n>, cli:…
     Index("ix_outbox_state_due", "state", "due"),
 )
 

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from scheduler.delivery.ports import Person
+from scheduler.outbox.retention import is_erased, pseudonym
 from scheduler.planning.records import MeetingRecord
 
 from .bootstrap import Services
@@ -41,6 +42,14 @@ def read_answers(services: Services, now: datetime) -> int:
         if not isinstance(answers, dict):
             log.info("answers to %s not read this time: %s", record.uid, answers)
             continue
-        services.store.save_meeting(replace(record, responses=tuple(sorted(answers.items()))))
+        services.store.save_meeting(replace(record, responses=_kept_erased(record, answers)))
         updated += 1
     return updated
+
+
+def _kept_erased(record: MeetingRecord, answers: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """The answers as read, an attendee erased with `forget` under their pseudonym still: the
+    calendar server lists them until the contacts file no longer does (privacy)."""
+    erased = {who for who, _ in record.responses if is_erased(who)}
+    return tuple(sorted((pseudonym(who) if pseudonym(who) in erased else who, answer)
+                        for who, answer in answers.items()))

@@ -6,6 +6,7 @@ are not built for it."""
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
@@ -45,6 +46,8 @@ class Services:
         if not 1 <= workers <= MAX_WORKERS:  # settings built in code skip pydantic's check
             raise ValueError(f"workers must be 1 to {MAX_WORKERS}, got {workers}")
         self.settings, self.catalogue, self.blackouts = settings, catalogue, blackouts
+        # Who claims the rows this installation sends: the service sets its own (issue 10).
+        self.identity = f"cli:{socket.gethostname()}:{os.getpid()}"
         for name, given in (("store", store), ("backend", backend), ("contacts", contacts)):
             if given is not None:
                 self.__dict__[name] = given  # takes the place of the cached_property

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from scheduler.messaging.render import Renderer
 from scheduler.outbox.records import EVERYONE, Alert, OutboxRow
+from scheduler.outbox.retention import already_erased, pseudonym
 from scheduler.planning.actions import action_chain
 from scheduler.planning.planner import Plan, PlanProblem
 from scheduler.planning.records import Kind, MeetingRecord, MeetingStatus
@@ -38,7 +39,7 @@ def enqueue_actions(services: Services, until: datetime, since: datetime | None 
                 continue
             rows += _action_rows(services, record, action.kind, action.due,
                                  [r.email for r in services.audience.of_action(record, action)])
-    return services.store.add(rows)
+    return _add(services, rows)
 
 
 def _action_rows(services: Services, record: MeetingRecord, kind: Kind, due: datetime,
@@ -48,8 +49,9 @@ def _action_rows(services: Services, record: MeetingRecord, kind: Kind, due: dat
             # The event backend invites everyone with the event itself, once.
             return [] if record.remote_id else [meeting_row(record, kind, EVERYONE, due)]
         # Whoever holds the meeting already (an update reached them after a move) is not
-        # invited a second time.
-        recipients = [r for r in recipients if r not in record.invited]
+        # invited a second time; nor is a person whose entry was erased (privacy).
+        held = set(record.invited)
+        recipients = [r for r in recipients if r not in held and pseudonym(r) not in held]
     return [meeting_row(record, kind, email, due) for email in recipients]
 
 
@@ -64,10 +66,18 @@ def raise_alerts(services: Services, plan: Plan, now: datetime) -> int:
               or (problem.key == "no-convener" and problem.body in planned)]
     services.store.raise_alerts(alerts, now)
     coordinator = services.contacts.coordinator.email
-    return services.store.add(
+    return _add(services, [
         OutboxRow(f"{alert.key}|alert|{coordinator}", None, Kind.ALERT, coordinator, 0, now,
                   body=alert.body, alert=alert.key)
-        for alert in alerts)
+        for alert in alerts])
+
+
+def _add(services: Services, rows: list[OutboxRow]) -> int:
+    """Add the rows whose key is new. A message whose recipient was erased since (past
+    retention, or `forget`) is stored under its erased key: it is not new either, and
+    adding it again would bring the address back (and send a message that was stopped)."""
+    erased = already_erased(services.store.engine, rows)
+    return services.store.add(row for row in rows if row.key not in erased)
 
 
 def _alert(services: Services, problem: PlanProblem) -> Alert:

@@ -4,6 +4,7 @@ through the backend's free/busy port when it has one and ``[planning] freebusy``
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
@@ -24,15 +25,18 @@ class CalendarsRead:
     failure: str | None = None  # nothing could be read: planning went on without calendars
 
 
-def conveners_busy(services: Services, first: date, last: date) -> CalendarsRead | None:
-    """``None`` when the calendars are not asked: freebusy off, or a backend without them."""
+def conveners_busy(services: Services, first: date, last: date,
+                   only: Collection[str] | None = None) -> CalendarsRead | None:
+    """``None`` when the calendars are not asked: freebusy off, or a backend without them.
+    ``only``: the conveners (organisation ids) whose calendars are wanted."""
     if not services.settings.planning.freebusy:
         return None
     reader = services.backend.free_busy
     if reader is None:
         return None  # maildir, smtp: plan as before
     tz = services.tz
-    conveners = {org for body in services.catalogue.bodies.values() for org in body.convener_ids}
+    conveners = {org for body in services.catalogue.bodies.values() for org in body.convener_ids
+                 if only is None or org in only}
     mailboxes = {org: box.email for org, box in services.contacts.mailboxes.items()
                  if org in conveners}
     try:

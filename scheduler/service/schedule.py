@@ -15,6 +15,7 @@ from datetime import date, datetime
 from scheduler.catalogue.model import Catalogue
 from scheduler.errors import UserError
 from scheduler.outbox.records import EVERYONE, OutboxRow
+from scheduler.outbox.retention import is_erased, pseudonym
 from scheduler.planning.actions import action_chain, due_times
 from scheduler.planning.planner import Meeting, Plan, PlanProblem, Window, plan_meetings
 from scheduler.planning.records import Kind, MeetingRecord, MeetingStatus, Reason
@@ -57,11 +58,12 @@ def refresh(services: Services, now: datetime, *, read_calendars: bool = True,
     decided = reconcile_known(services.catalogue, records, services.tz, services.uid_domain)
     records.update({after.uid: after for _, after in decided})
     window = term_window(services.catalogue)
-    calendars = conveners_busy(services, window.first, window.last) if read_calendars else None
     show = _Shower(services.catalogue, now)
     views = {uid: show(r) for uid, r in records.items() if r.body in services.catalogue.bodies}
     fixed = [views[uid] for uid, r in records.items() if uid in views and _decided(r, now)]
     undecided = [views[uid] for uid, r in records.items() if uid in views and not _decided(r, now)]
+    calendars = _calendars(services, window, now, undecided, first=not records) \
+        if read_calendars else None
     planning = services.settings.planning
     found = plan_meetings(services.catalogue, services.calendar, window, planning.tz,
                           planning.uid_domain, calendars.busy if calendars else None,
@@ -75,6 +77,21 @@ def refresh(services: Services, now: datetime, *, read_calendars: bool = True,
     today = now.astimezone(services.tz).date()
     problems = tuple(p for p in found.problems if not _over(p, services.catalogue, today))
     return PlanResult(Plan(tuple(meetings), _calendar_notes(services) + problems), calendars)
+
+
+def _calendars(services: Services, window: Window, now: datetime, undecided: list[Meeting],
+               *, first: bool) -> CalendarsRead | None:
+    """The conveners' busy times, read only for what can still move (issue 10): the
+    conveners of bodies with an undecided meeting, from today on; every convener for the
+    first plan (a body added later is read from its second plan on, its meetings being
+    undecided until then). Nothing is read when every meeting is decided."""
+    today = now.astimezone(services.tz).date()
+    bodies = services.catalogue.bodies
+    movable = set(bodies) if first else {m.body for m in undecided}
+    conveners = {org for body in movable if body in bodies for org in bodies[body].convener_ids}
+    if not conveners:
+        return None
+    return conveners_busy(services, max(window.first, today), window.last, only=conveners)
 
 
 def _over(problem: PlanProblem, catalogue: Catalogue, today: date) -> bool:
@@ -246,19 +263,23 @@ def attendee_changes(services: Services, now: datetime) -> int:
 
 def _attendee_change(services: Services, record: MeetingRecord, now: datetime) -> int:
     current = {r.email for r in services.audience.attendees(record)}
-    removed = [email for email in record.invited if email not in current]
-    added = [email for email in current if email not in record.invited]
+    # An erased entry (privacy: past retention, or `forget`) is nobody to write to: it is
+    # never removed nor told, and the person it stands for holds the meeting already.
+    held = set(record.invited)
+    removed = [e for e in record.invited if e not in current and not is_erased(e)]
+    added = [e for e in current if e not in held and pseudonym(e) not in held]
     events = services.backend.events is not None
     if not removed and not (events and added):
         return 0
     record = replace(record, sequence=record.sequence + 1,
-                     invited=tuple(e for e in record.invited if e in current))
+                     invited=tuple(e for e in record.invited if e in current or is_erased(e)))
     services.store.save_meeting(record)
     if events:  # the server cancels for the removed and invites the added
         rows = [meeting_row(record, Kind.UPDATE, EVERYONE, now)]
     else:
         rows = [meeting_row(record, Kind.CANCEL, email, now) for email in removed]
-        rows += [meeting_row(record, Kind.UPDATE, email, now) for email in record.invited]
+        rows += [meeting_row(record, Kind.UPDATE, email, now)
+                 for email in told_whom(services, record)]
     return services.store.add(rows)
 
 
@@ -269,10 +290,11 @@ def tell(services: Services, record: MeetingRecord, kind: Kind, now: datetime) -
 
 
 def told_whom(services: Services, record: MeetingRecord) -> list[str]:
-    """Who a change must reach: each invited address, or the event itself (EVERYONE)."""
+    """Who a change must reach: each invited address (not an erased entry), or the event
+    itself (EVERYONE)."""
     if services.backend.events is not None:
         return [EVERYONE] if record.remote_id else []
-    return list(record.invited)
+    return [email for email in record.invited if not is_erased(email)]
 
 
 def meeting_row(record: MeetingRecord, kind: Kind, recipient: str, due: datetime) -> OutboxRow:

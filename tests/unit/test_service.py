@@ -5,6 +5,7 @@ move, cancel, the due policy at work, the outbox's states, alerts, free/busy, an
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -240,3 +241,43 @@ def test_free_busy_names_the_calendars_it_could_not_read(tmp_path: Path, memory:
     busy = plan(app, date(2027, 1, 1), date(2027, 12, 31), WINTER).plan
     [moved] = [m for m in busy.meetings if m.uid == KK]
     assert moved.day != kk.day
+
+
+class AskedMemory(MemoryBackend):
+    """Remembers whose calendars each free/busy call asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[set[str]] = []
+
+    def free_busy(self, mailboxes: list[str], start: datetime, end: datetime
+                  ) -> dict[str, list[tuple[datetime, datetime]]]:
+        self.asked.append(set(mailboxes))
+        return super().free_busy(mailboxes, start, end)
+
+
+def test_free_busy_is_read_once_per_plan_and_only_for_meetings_that_can_still_move(
+        tmp_path: Path) -> None:
+    """Issue 10: the conveners' calendars are read when the schedule is planned (not by a
+    delivery run), and only for bodies with a meeting not yet decided."""
+    memory = AskedMemory()
+    app = install(tmp_path, memory, events=True)
+    app = Services(app.settings.model_copy(update={
+        "planning": app.settings.planning.model_copy(update={"freebusy": True})}),
+        app.catalogue, app.blackouts, store=app.store, backend=app.backend, contacts=app.contacts)
+    plan(app, date(2027, 1, 1), date(2027, 12, 31), WINTER)
+    assert len(memory.asked) == 1 and CONVENER in memory.asked[0]  # the first plan asks all
+
+    enqueue_actions(app, WINTER)
+    deliver(app, WINTER, clock=lambda row: WINTER, now=WINTER)
+    assert len(memory.asked) == 1  # delivering reads no calendar
+
+    app.store.save_meetings(replace(r, committed=True) for r in app.store.all_meetings())
+    plan(app, date(2027, 1, 1), date(2027, 12, 31), WINTER)
+    assert len(memory.asked) == 1  # everything decided: nothing to read
+
+    later = app.store.meeting("kuntakokous-2028-1@yhdyspinta")  # nobody told of it yet
+    assert later is not None
+    app.store.save_meeting(replace(later, committed=False))
+    plan(app, date(2027, 1, 1), date(2027, 12, 31), WINTER)
+    assert memory.asked[1:] == [{CONVENER}]  # only the convener of what can move
