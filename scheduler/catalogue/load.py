@@ -14,14 +14,30 @@ from pydantic import BaseModel, ValidationError
 
 from scheduler.errors import Problem, UserError
 
-from .model import Body, Catalogue, Frozen, Grouping, Organisation, Precedes, Region, Round
+from .model import (
+    Body,
+    Catalogue,
+    Frozen,
+    Grouping,
+    Measure,
+    Organisation,
+    PerTerm,
+    PerYear,
+    Precedes,
+    Region,
+    Round,
+    SourceDocument,
+    cited,
+)
 from .validation import explain
 from .yamlsource import Document, KeyPath, YamlProblems, load_yaml
 
 REGION_FILE = "region.yaml"
 ORGANISATIONS_FILE = "organisations.yaml"
 GROUPS_FILE = "groups.yaml"
-_RESERVED = {REGION_FILE, ORGANISATIONS_FILE, GROUPS_FILE}
+DOCUMENTS_FILE = "documents.yaml"  # optional: the source documents and their validity
+MEASURES_FILE = "measures.yaml"  # optional: the measures of the plan and their indicators
+_RESERVED = {REGION_FILE, ORGANISATIONS_FILE, GROUPS_FILE, DOCUMENTS_FILE, MEASURES_FILE}
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -34,6 +50,14 @@ class GroupsFile(Frozen):
     groupings: list[Grouping]
 
 
+class DocumentsFile(Frozen):
+    documents: list[SourceDocument]
+
+
+class MeasuresFile(Frozen):
+    measures: list[Measure]
+
+
 def load_catalogue(directory: Path) -> Catalogue:
     """Read ``directory`` (``bodies/``) or raise one :class:`UserError` with every problem."""
     if not directory.is_dir():
@@ -42,6 +66,8 @@ def load_catalogue(directory: Path) -> Catalogue:
     region = _read(directory / REGION_FILE, Region, problems)
     orgs_file = _read(directory / ORGANISATIONS_FILE, OrganisationsFile, problems)
     groups_file = _read(directory / GROUPS_FILE, GroupsFile, problems)
+    documents_file = _read_optional(directory / DOCUMENTS_FILE, DocumentsFile, problems)
+    measures_file = _read_optional(directory / MEASURES_FILE, MeasuresFile, problems)
     bodies: dict[str, tuple[Body, Document]] = {}
     unreadable: set[str] = set()  # bodies whose files exist but failed: not "unknown"
     for path in sorted(directory.glob("*.y*ml")):
@@ -59,8 +85,16 @@ def load_catalogue(directory: Path) -> Catalogue:
         organisations=_index(orgs_file, "organisations", problems),
         groupings=_index(groups_file, "groupings", problems),
         bodies={key: body for key, (body, _) in sorted(bodies.items())},
+        documents=_index(documents_file, "documents", problems) if documents_file else {},
+        measures=_index(measures_file, "measures", problems) if measures_file else {},
     )
     problems.extend(_cross_check(catalogue, groups_file[1], bodies, unreadable))
+    if measures_file:
+        problems.extend(_check_measures(catalogue, measures_file[1], unreadable))
+    if documents_file:
+        cited_in = [loaded[1] for loaded in (region, orgs_file, groups_file, measures_file) if loaded]
+        cited_in.extend(document for _, document in bodies.values())
+        problems.extend(_check_citations(catalogue, cited_in))
     if problems:
         raise UserError(f"{directory}: the catalogue has problems", problems)
     return catalogue
@@ -71,6 +105,83 @@ def _read(path: Path, model: type[_M], problems: list[Problem]) -> tuple[_M, Doc
         problems.append(Problem(str(path), "missing: every catalogue needs this file"))
         return None
     return _read_with_document(path, model, problems)
+
+
+def _read_optional(path: Path, model: type[_M], problems: list[Problem]
+                   ) -> tuple[_M, Document] | None:
+    """A file a catalogue may leave out (another region without measures)."""
+    return _read_with_document(path, model, problems) if path.is_file() else None
+
+
+def _check_measures(catalogue: Catalogue, document: Document,
+                    unreadable: set[str]) -> Iterator[Problem]:
+    """Every body and organisation a measure names exists. A body whose own file has
+    problems is not "unknown" here: its file's problems are reported already."""
+    for i, measure in enumerate(catalogue.measures.values()):
+        for j, body in enumerate(measure.bodies):
+            if body not in catalogue.bodies and body not in unreadable:
+                yield document.problem(("measures", i, "bodies", j), _unknown("body", body))
+        for j, indicator in enumerate(measure.indicators):
+            if indicator.body in unreadable:
+                continue
+            if indicator.body is not None and indicator.body not in catalogue.bodies:
+                yield document.problem(("measures", i, "indicators", j, "body"),
+                                       _unknown("body", indicator.body))
+            elif indicator.kind == "count" and indicator.body is not None:
+                found = _count_mismatch(catalogue, indicator.body, indicator.per,
+                                        indicator.min, indicator.max)
+                if found:
+                    yield document.problem(("measures", i, "indicators", j), found)
+        for j, party in enumerate(measure.responsible):
+            if party.organisation and party.organisation not in catalogue.organisations:
+                yield document.problem(("measures", i, "responsible", j, "organisation"),
+                                       _unknown("organisation", party.organisation))
+            if party.group and party.group not in _group_ids(catalogue):
+                yield document.problem(("measures", i, "responsible", j, "group"),
+                                       _unknown("grouping", party.group))
+
+
+def _count_mismatch(catalogue: Catalogue, body_id: str, per: str | None,
+                    low: int | None, high: int | None) -> str | None:
+    """A count indicator and its body's rule must say the same: the plan meets the target."""
+    body = catalogue.bodies[body_id]
+    kind, rules = ("per-year", body.rules_of(PerYear)) if per == "year" else \
+        ("per-term", body.rules_of(PerTerm))
+    if not rules:
+        return f"counts meetings of {body_id!r} per {per}, but that body has no {kind!r} rule"
+    rule = rules[0]
+    if (rule.min, rule.max) != (low, high):
+        return (f"min {low} and max {high} differ from the {kind!r} rule of {body_id!r} "
+                f"(min {rule.min}, max {rule.max}); keep them the same")
+    return None
+
+
+def _check_citations(catalogue: Catalogue, documents: Iterable[Document]) -> Iterator[Problem]:
+    """Every ``source`` that cites a document by number cites one of ``documents.yaml``:
+    its validity decides whether a rule is still agreed (issue 11)."""
+    known = ", ".join(sorted(catalogue.documents))
+    for document in documents:
+        for path, text in _sources(document.data, ()):
+            for number in cited(text):
+                if number not in catalogue.documents:
+                    yield document.problem(path, f"cites document {number!r}, which is not in "
+                                                 f"{DOCUMENTS_FILE}; expected one of {known}")
+
+
+def _sources(node: Any, path: KeyPath) -> Iterator[tuple[KeyPath, str]]:
+    """The ``source`` and ``sources`` texts anywhere in a file's data, with their key paths."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "source" and isinstance(value, str):
+                yield (*path, key), value
+            elif key == "sources" and isinstance(value, list):
+                yield from (((*path, key, i), text) for i, text in enumerate(value)
+                            if isinstance(text, str))
+            else:
+                yield from _sources(value, (*path, key))
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            yield from _sources(item, (*path, i))
 
 
 def _read_with_document(

@@ -14,7 +14,8 @@ the plain values the pure core works with. No I/O here.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Literal, TypeVar
 
@@ -242,6 +243,7 @@ class Organisation(Frozen):
     business_id: Annotated[str, Field(pattern=r"^\d{7}-\d$")] | None = None
     address: Address | None = None
     source: Source
+    note: Text | None = None  # e.g. how a name in the documents was read ("Oletus: ...")
 
 
 class GroupMember(Frozen):
@@ -298,6 +300,7 @@ class Participant(Frozen):
     group: Id | None = None
     role: Text | None = None
     source: Source | None = None
+    note: Text | None = None  # an inference is marked "Oletus: ..." (issue 11)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Participant:
@@ -442,6 +445,7 @@ class KnownMeeting(Frozen):
     title: Text | None = None
     extra: bool = False
     source: Source
+    note: Text | None = None
 
 
 class Gaps(Frozen):
@@ -449,6 +453,7 @@ class Gaps(Frozen):
 
     conveners: Text | None = None
     cadence: Text | None = None
+    members: Text | None = None  # the documents name no (or only some) members
 
 
 class Body(Frozen):
@@ -465,6 +470,7 @@ class Body(Frozen):
     lead_times: LeadTimes = LeadTimes()
     meetings: list[KnownMeeting] = []
     sources: Annotated[list[Source], Field(min_length=1)]
+    note: Text | None = None  # what is read into the documents, marked "Oletus: ..."
 
     def rules_of(self, kind: type[_R]) -> list[_R]:
         return [rule for rule in self.cadence if isinstance(rule, kind)]
@@ -480,6 +486,95 @@ class Body(Frozen):
 
 _R = TypeVar("_R", PerYear, PerTerm, Months, Round, Precedes)
 
+# A document number is three digits on their own: "612/2021" is a statute, not document 612.
+_NUMBER = r"\d{3}(?!\d|/\d{4})"
+_CITED = re.compile(rf"^\s*({_NUMBER})((?:\s*(?:,|/|\+|&|ja|och|and)\s*{_NUMBER})*)")
+
+
+def cited(source: str) -> tuple[str, ...]:
+    """The numbers of the documents a ``source`` text cites: it names them first
+    ("000 yhdyspintasuunnitelma 2026 …", "001 ja 002 …")."""
+    found = _CITED.match(source)
+    if not found:
+        return ()
+    return (found.group(1), *re.findall(r"\d{3}", found.group(2)))
+
+
+class SourceDocument(Frozen):
+    """A document the catalogue rests on (``documents.yaml``), with the period it is valid
+    for: a rule that rests only on documents no longer valid is still the last agreed rule,
+    and reports say so (issue 11)."""
+
+    id: Annotated[str, Field(pattern=r"^\d{3}$")]  # the number every ``source`` starts with
+    title: Text
+    issued: Day | None = None  # when it was written or signed
+    valid_from: Day | None = None
+    valid_until: Day | None = None  # None: in force until replaced (or not stated)
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SourceDocument:
+        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
+            raise ValueError(f"valid_until {self.valid_until} is before valid_from {self.valid_from}")
+        return self
+
+    def valid_on(self, day: date) -> bool:
+        return ((self.valid_from is None or self.valid_from <= day)
+                and (self.valid_until is None or day <= self.valid_until))
+
+
+class Indicator(Frozen):
+    """How a measure's progress is followed up: a yes/no milestone, a count of a body's held
+    meetings (``body``, ``min``/``max`` per ``per``), or an external indicator (a survey,
+    a strategy indicator) recorded by hand."""
+
+    id: Id
+    title: Text
+    kind: Literal["milestone", "count", "external"]
+    body: Id | None = None  # the body whose held meetings show it, where they can
+    min: Annotated[int, Field(ge=0, le=366)] | None = None
+    max: Annotated[int, Field(ge=0, le=366)] | None = None
+    per: Literal["year", "term"] | None = None
+    deadline: Text | None = None  # as the documents say it ("vuoden 2026 aikana")
+    due: Day | None = None  # the last day that wording gives, for reports
+    source: Source
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _count_needs_a_target(self) -> Indicator:
+        if self.kind == "count" and (self.body is None or self.per is None
+                                     or (self.min is None and self.max is None)):
+            raise ValueError("a count indicator needs body, per and min or max")
+        if self.kind != "count" and (self.min is not None or self.max is not None
+                                     or self.per is not None):
+            raise ValueError("min, max and per belong to count indicators only")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+        return self
+
+
+class Measure(Frozen):
+    """One measure of the interface plan (``measures.yaml``): who is responsible, which
+    bodies it concerns, its indicators and deadline, as the documents give them."""
+
+    id: Id
+    number: Annotated[int, Field(ge=1, le=99)]
+    title: Names
+    responsible: list[Participant]
+    bodies: list[Id] = []
+    indicators: Annotated[list[Indicator], Field(min_length=1)]
+    deadline: Text | None = None
+    due: Day | None = None
+    source: Source
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _unique_indicators(self) -> Measure:
+        ids = [indicator.id for indicator in self.indicators]
+        if twice := sorted({i for i in ids if ids.count(i) > 1}):
+            raise ValueError(f"indicator ids must be unique within a measure: {', '.join(twice)}")
+        return self
+
 
 @dataclass(frozen=True)
 class Catalogue:
@@ -489,6 +584,15 @@ class Catalogue:
     organisations: dict[str, Organisation]
     groupings: dict[str, Grouping]
     bodies: dict[str, Body]
+    documents: dict[str, SourceDocument] = field(default_factory=dict)  # documents.yaml
+    measures: dict[str, Measure] = field(default_factory=dict)  # measures.yaml
+
+    def expired_only(self, sources: Iterable[str], day: date) -> bool:
+        """Whether ``sources`` cite documents and every one cited is no longer valid on
+        ``day``: the rule is the last agreed one, and the reader should know (issue 11)."""
+        found = [self.documents[number] for text in sources for number in cited(text)
+                 if number in self.documents]
+        return bool(found) and not any(document.valid_on(day) for document in found)
 
     def group_members(self, group_id: str) -> tuple[str, ...]:
         """Organisation ids of a grouping (all its members) or of one grouping member."""

@@ -94,7 +94,10 @@ def load_yaml(path: Path, display: str | None = None) -> Document:
     except yaml.MarkedYAMLError as exc:
         raise YamlProblems([_syntax_problem(exc, name)]) from None
     except yaml.reader.ReaderError as exc:
-        line = text[: exc.position].count("\n") + 1
+        # libyaml's position counts UTF-8 bytes, not characters: an "ä" earlier in the file
+        # would move it on. The reader stops at the first such character, so find that.
+        found = text.find(chr(exc.character)) if isinstance(exc.character, int) else -1
+        line = text[: found if found >= 0 else exc.position].count("\n") + 1
         message = f"not valid YAML: control character #x{exc.character:04x} is not allowed"
         raise YamlProblems([Problem(name, message, line)]) from None
     except yaml.YAMLError as exc:

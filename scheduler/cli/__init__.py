@@ -22,6 +22,7 @@ from scheduler.messaging.render import Renderer
 from scheduler.service import changes, database, dispatch, feeds, privacy, schedule
 from scheduler.service.bootstrap import Services, load_services
 from scheduler.service.check import check
+from scheduler.service.imports import import_held
 from scheduler.settings import config_path
 
 from .render import bodies_table, body_json, plan_csv, plan_json, plan_table
@@ -29,6 +30,7 @@ from .summary import (
     print_calendars,
     print_change,
     print_forgotten,
+    print_import,
     print_run,
     progress_bar,
     refusal,
@@ -91,12 +93,37 @@ def build_parser() -> argparse.ArgumentParser:
     cancel = commands.add_parser("cancel", help="cancel a meeting; participants get a cancellation")
     cancel.add_argument("uid")
     cancel.add_argument("--reason")
-    held = commands.add_parser("held", help="record a past meeting as held")
-    held.add_argument("uid")
+    held = commands.add_parser("held", help="record a past meeting as held, or the past "
+                               "meetings of an exported calendar (--import FILE.ics)")
+    one = held.add_mutually_exclusive_group(required=True)
+    one.add_argument("uid", nargs="?", metavar="UID", help="the meeting (see `plan --format json`)")
+    one.add_argument("--import", dest="import_file", type=Path, metavar="FILE.ics",
+                     help="record the meetings of the schedule that the calendar's past events "
+                          "match (by UID, or by body and date); list the others")
     held.add_argument("--on", type=_date, metavar="DATE", help="the day it was held, if not as planned")
     held.add_argument("--present", nargs="+", default=[], metavar="ORG",
                       help="the organisations represented (ids of bodies/organisations.yaml)")
     held.add_argument("--minutes", metavar="URL", help="where the minutes are")
+    report = commands.add_parser("report", help="compliance against the targets, gaps, "
+                                 "representation and the measures (issue 11)")
+    period = report.add_mutually_exclusive_group()
+    period.add_argument("--year", type=_year, metavar="YYYY", help="the calendar year "
+                        "(default: this year), with the council term's per-term targets")
+    period.add_argument("--term", action="store_true",
+                        help="the council term running now: each year of it and the term")
+    report.add_argument("--format", choices=("table", "json", "csv", "html", "xlsx"),
+                        default="table", help="csv: UTF-8 with BOM and ';' for Finnish Excel; "
+                        "html: a standalone page to print; xlsx needs --output")
+    report.add_argument("--output", type=Path, metavar="FILE", help="write there, not to stdout")
+    measure = commands.add_parser("measure", help="the measures of the interface plan")
+    measure_commands = measure.add_subparsers(dest="measure_command", required=True,
+                                              metavar="MEASURE_COMMAND")
+    measure_set = measure_commands.add_parser("set", help="record an indicator by hand")
+    measure_set.add_argument("measure", metavar="ID", help="the measure (bodies/measures.yaml)")
+    measure_set.add_argument("indicator", metavar="INDICATOR", help="the measure's indicator")
+    measure_set.add_argument("state", choices=("done", "not-done"))
+    measure_set.add_argument("--on", type=_date, metavar="DATE", help="the day (default: today)")
+    measure_set.add_argument("--evidence", metavar="URL", help="a link to the evidence (https)")
     forget = commands.add_parser("forget", help="erase one person's personal data everywhere; "
                                  "prints what was removed")
     forget.add_argument("email", metavar="EMAIL", help="the person's address")
@@ -200,8 +227,58 @@ def run_cancel(cmd: Command) -> int:
 
 
 def run_held(cmd: Command) -> int:
-    return print_change(changes.held_now(cmd.services, cmd.args.uid, cmd.now, on=cmd.args.on,
-                                         present=cmd.args.present, minutes_url=cmd.args.minutes))
+    args = cmd.args
+    if args.import_file is not None:
+        given = [flag for flag, value in (("--on", args.on), ("--present", args.present),
+                                          ("--minutes", args.minutes)) if value]
+        if given:
+            raise UserError(f"held --import: {' and '.join(given)} "
+                            f"{'is' if len(given) == 1 else 'are'} for one meeting: record it "
+                            "with `held UID` after the import")
+        return print_import(import_held(cmd.services, args.import_file, cmd.now))
+    return print_change(changes.held_now(cmd.services, args.uid, cmd.now, on=args.on,
+                                         present=args.present, minutes_url=args.minutes))
+
+
+def _year(text: str) -> int:
+    if not (text.isascii() and text.isdigit() and len(text) == 4):
+        raise argparse.ArgumentTypeError(f"expected a year such as 2026, got {text!r}")
+    return int(text)
+
+
+def run_report(cmd: Command) -> int:
+    from scheduler.service.report import report
+
+    from .report import render_report
+
+    output: Path | None = cmd.args.output
+    if cmd.args.format == "xlsx" and output is None:
+        raise UserError("--format xlsx writes a workbook: give --output FILE.xlsx")
+    if output is not None and not output.parent.is_dir():
+        raise UserError(f"--output {output}: no folder {output.parent}")
+    found = report(cmd.services, cmd.now, year=cmd.args.year, term=cmd.args.term)
+    rendered = render_report(found, cmd.renderer, cmd.args.format)
+    if output is None:
+        assert isinstance(rendered, str)  # only xlsx is bytes, and it needs --output
+        sys.stdout.write(rendered)
+        return 0
+    if isinstance(rendered, bytes):
+        output.write_bytes(rendered)
+    else:
+        output.write_text(rendered, encoding="utf-8", newline="")
+    print(f"{output}: {cmd.args.format} report written")
+    return 0
+
+
+def run_measure(cmd: Command) -> int:
+    from scheduler.service.report import set_measure
+
+    args = cmd.args
+    done = set_measure(cmd.services, args.measure, args.indicator, args.state, cmd.now,
+                       on=args.on, evidence=args.evidence)
+    evidence = f", evidence {done.evidence}" if done.evidence else ""
+    print(f"{done.measure} {done.indicator}: {done.state} on {done.on.isoformat()}{evidence}")
+    return 0
 
 
 def run_forget(cmd: Command) -> int:
@@ -235,6 +312,8 @@ COMMANDS: dict[str, Callable[[Command], int]] = {
     "move": run_move,
     "cancel": run_cancel,
     "held": run_held,
+    "report": run_report,
+    "measure": run_measure,
     "forget": run_forget,
     "db": run_db,
     "serve": run_serve,

@@ -133,6 +133,7 @@ def body_json(body: Body, catalogue: Catalogue) -> dict[str, Any]:
         "co_preparers": [p.model_dump(exclude_none=True) for p in body.co_preparers],
         "rules": [_rule_json(rule) for rule in body.cadence],
         "gaps": body.gaps.model_dump(exclude_none=True),
+        "note": body.note.model_dump(exclude_none=True) if body.note else None,  # "Oletus: ..."
         "shape": body.shape.model_dump(mode="json"),
         "lead_times": body.lead_times.model_dump(mode="json"),
         "meetings": [m.model_dump(mode="json", exclude_none=True) for m in body.meetings],

@@ -16,6 +16,7 @@ from scheduler.service.changes import ChangeResult, MoveRefused
 from scheduler.service.deliver import DeliveryReport
 from scheduler.service.dispatch import RunResult
 from scheduler.service.freebusy import CalendarsRead
+from scheduler.service.imports import Imported, ImportResult, Outcome, Why
 from scheduler.service.privacy import Forgotten
 
 MISSED_WORDS = {
@@ -133,3 +134,64 @@ def _missed(report: DeliveryReport) -> list[str]:
     return [f"{uid} ({body}): {MISSED_WORDS[reason]}: "
             + ", ".join(f"{kind} x{n}" for kind, n in kinds.items())
             for (uid, body, reason), kinds in groups.items()]
+
+
+IMPORT_WORDS = {
+    Why.CANCELLED_EVENT: "cancelled in the calendar",
+    Why.AHEAD: "not yet past",
+    Why.RECURRING: "a recurring event; record its meetings one by one with `held UID`",
+    Why.NO_START: "{detail}",
+    Why.NO_BODY: "its title names no body of the catalogue",
+    Why.BODIES: "its title names more than one body ({bodies}); record it with `held UID`",
+    Why.NO_MEETING: "the schedule has no meeting of {body} on {day}; if one of its meetings "
+                    "was held that day instead, record it with `held UID --on {day}`",
+    Why.MEETINGS: "the schedule has {count} meetings of {body} on {day} ({uids}); "
+                  "record the right one with `held UID`",
+    Why.OTHER_DAY: "{uid} is on {planned} in the schedule; if it was held on {day}, record "
+                   "it with `held {uid} --on {day}`",
+    Why.CANCELLED_MEETING: "{uid} is cancelled in the schedule",
+    Why.REFUSED: "{detail}",
+}
+
+
+def print_import(result: ImportResult) -> int:
+    """``held --import``: the meetings recorded held (one line each: UID, day, body), those
+    held already, then every event not recorded and why; a count last. Exit 0: the file
+    was read (see ``scheduler.service.imports``)."""
+    for line in result.of(Outcome.RECORDED):
+        print(f"held: {_meeting_line(line)} (by {line.by})")
+    for line in result.of(Outcome.ALREADY):
+        print(f"already held: {_meeting_line(line)}")
+    for outcome, label in ((Outcome.SKIPPED, "skipped"), (Outcome.UNMATCHED, "not matched")):
+        for line in result.of(outcome):
+            print(f"{label}: {_event_line(line)}: {_import_why(line)}")
+    counts = [(len(result.of(o)), words) for o, words in (
+        (Outcome.RECORDED, "recorded held"), (Outcome.ALREADY, "already held"),
+        (Outcome.SKIPPED, "skipped"), (Outcome.UNMATCHED, "not matched"))]
+    events = len(result.events)
+    print(f"{result.file}: {events} event{'' if events == 1 else 's'}"
+          + ("" if not events else ": " + ", ".join(f"{n} {words}" for n, words in counts)))
+    return 0
+
+
+def _meeting_line(line: Imported) -> str:
+    record = line.record
+    assert record is not None
+    return f"{record.uid} {record.start.date().isoformat()} {record.body}"
+
+
+def _event_line(line: Imported) -> str:
+    event = line.event
+    title = f'"{event.summary}"' if event.summary else "(no title)"
+    return f"{event.day.isoformat() if event.day else '(no date)'} {title}"
+
+
+def _import_why(line: Imported) -> str:
+    assert line.why is not None
+    params = dict(line.params)
+    if "bodies" in params:
+        params["bodies"] = ", ".join(params["bodies"])
+    if "uids" in params:
+        params["count"] = len(params["uids"])
+        params["uids"] = ", ".join(params["uids"])
+    return IMPORT_WORDS[line.why].format(**params)

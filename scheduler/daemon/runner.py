@@ -91,6 +91,7 @@ class Daemon:
         self.metrics = Metrics(lambda: self.services.store.counts())
         self.watcher = Watcher(self._watched())
         self._work = threading.Lock()  # one use case at a time, whichever job runs it
+        self._drained = True  # False: a shutdown left calls under way after drain_seconds
 
     # -- the process ------------------------------------------------------------------------
 
@@ -211,7 +212,7 @@ class Daemon:
         self._drained = not done.is_alive()
 
     def _drain(self) -> bool:
-        drained = getattr(self, "_drained", True)
+        drained = self._drained
         if not drained:
             log.error("calls still under way after %.0f s; the next start looks them up before "
                       "sending them again", self.settings.drain_seconds)

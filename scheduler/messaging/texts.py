@@ -264,6 +264,63 @@ _TEXTS: dict[str, dict[str, str]] = {
         "sv": "Mötet ska börja och sluta under tjänstetid kl. {opens}–{closes}.",
         "en": "The meeting must start and end within office hours, {opens}–{closes}.",
     },
+    # -- the catalogue against its sources (issue 11): warnings of ``check`` ------------------
+    "no-online-url-remote": {
+        "fi": "Kokoukset pidetään etäkokouksina, mutta verkkokokouksen osoitetta (shape.online_url) ei ole annettu, joten kutsuissa ei ole liittymislinkkiä.",
+        "sv": "Mötena hålls på distans, men ingen adress till distansmötet (shape.online_url) har angetts, så inbjudningarna saknar länk för att ansluta.",
+        "en": "The meetings are remote, but no online meeting address (shape.online_url) is set, so remote invitations will carry no join link.",
+    },
+    "no-online-url-hybrid": {
+        "fi": "Kokoukset ovat hybridikokouksia, mutta verkkokokouksen osoitetta (shape.online_url) ei ole annettu, joten kutsuissa ei ole liittymislinkkiä etänä osallistuville.",
+        "sv": "Mötena är hybridmöten, men ingen adress till distansmötet (shape.online_url) har angetts, så inbjudningarna saknar länk för dem som deltar på distans.",
+        "en": "The meetings are hybrid, but no online meeting address (shape.online_url) is set, so invitations will carry no join link for those taking part remotely.",
+    },
+    "expired-body": {
+        "fi": "Elin perustuu vain asiakirjaan {documents}, joka oli voimassa {until} saakka; sitä pidetään viimeksi sovittuna rakenteena ({source}).",
+        "sv": "Organet vilar enbart på dokument {documents}, som gällde till och med {until}; det står kvar som den senast överenskomna strukturen ({source}).",
+        "en": "The body rests only on document {documents} (valid until {until}); it stands as the last agreed structure ({source}).",
+    },
+    "expired-convener": {
+        "fi": "Koollekutsuja ({convener}) perustuu vain asiakirjaan {documents}, joka oli voimassa {until} saakka; sitä noudatetaan viimeksi sovittuna ({source}).",
+        "sv": "Sammankallaren ({convener}) vilar enbart på dokument {documents}, som gällde till och med {until}; den gäller som senast överenskommen ({source}).",
+        "en": "The convener ({convener}) rests only on document {documents} (valid until {until}); applied as last agreed ({source}).",
+    },
+    "expired-co-preparer": {
+        "fi": "Esityslistan valmistelu ({other}) perustuu vain asiakirjaan {documents}, joka oli voimassa {until} saakka; sitä noudatetaan viimeksi sovittuna ({source}).",
+        "sv": "Beredningen av föredragningslistan ({other}) vilar enbart på dokument {documents}, som gällde till och med {until}; den gäller som senast överenskommen ({source}).",
+        "en": "The agenda preparation ({other}) rests only on document {documents} (valid until {until}); applied as last agreed ({source}).",
+    },
+    "expired-rule": {
+        "fi": "Sääntö ”{rule}” perustuu vain asiakirjaan {documents}, joka oli voimassa {until} saakka; sitä sovelletaan viimeksi sovittuna sääntönä ({source}).",
+        "sv": "Regeln ”{rule}” vilar enbart på dokument {documents}, som gällde till och med {until}; den tillämpas som den senast överenskomna regeln ({source}).",
+        "en": "The rule “{rule}” rests only on document {documents} (valid until {until}); applied as the last agreed rule ({source}).",
+    },
+    # a cadence rule in words, inside "expired-rule"
+    "cadence-per-year": {
+        "fi": "{count:kokous|kokousta} vuodessa",
+        "sv": "{count:möte|möten} per år",
+        "en": "{count:meeting|meetings} a year",
+    },
+    "cadence-per-term": {
+        "fi": "{count:kokous|kokousta} valtuustokaudessa",
+        "sv": "{count:möte|möten} per fullmäktigeperiod",
+        "en": "{count:meeting|meetings} per council term",
+    },
+    "cadence-months": {
+        "fi": "kokousaika: {months}",
+        "sv": "mötestid: {months}",
+        "en": "meetings in {months}",
+    },
+    "cadence-round": {
+        "fi": "kierros {on_weekday} peräkkäisinä viikkoina ({grouping})",
+        "sv": "omgång {on_weekday} under på varandra följande veckor ({grouping})",
+        "en": "a round {on_weekday} in consecutive weeks ({grouping})",
+    },
+    "cadence-precedes": {
+        "fi": "valmistelee: {target} ({lead} ennen)",
+        "sv": "förbereder: {target} ({lead} före)",
+        "en": "prepares: {target} ({lead} before)",
+    },
 }
 
 _STATUS = {

@@ -32,11 +32,13 @@ from sqlalchemy import (
 from sqlalchemy.engine import RowMapping, make_url
 from sqlalchemy.pool import StaticPool
 
+from scheduler.planning.indicators import RecordedState
+from scheduler.planning.indicators import State as IndicatorState
 from scheduler.planning.records import Kind, MeetingRecord, MeetingStatus, Reason
 
 from . import migrate
 from .records import Alert, Delivered, OutboxRow, Outcome, State
-from .tables import alerts, meetings, outbox
+from .tables import alerts, measure_states, meetings, outbox
 
 SQLITE_BUSY_MS = 5000  # wait this long for another process's write (issue 10: a CLI beside serve)
 _IN_CHUNK = 500  # keys per IN (...) list: well under SQLite's 32,766 bound parameters
@@ -359,6 +361,30 @@ class Store:
             if gone:
                 conn.execute(update(alerts).where(alerts.c.key.in_(gone))
                              .values(resolved_at=_utc(now)))
+
+
+    # -- measures (issue 11) ----------------------------------------------------------------
+
+    def set_measure_state(self, state: RecordedState) -> None:
+        """Record an indicator's state by hand; it replaces the one recorded before."""
+        values = {"state": str(state.state), "day": state.on.isoformat(),
+                  "evidence": state.evidence, "recorded_at": _utc(state.recorded_at)}
+        key = (measure_states.c.measure == state.measure) \
+            & (measure_states.c.indicator == state.indicator)
+        with self.engine.begin() as conn:
+            if conn.execute(select(measure_states.c.state).where(key)).first() is None:
+                conn.execute(insert(measure_states).values(
+                    measure=state.measure, indicator=state.indicator, **values))
+            else:
+                conn.execute(update(measure_states).where(key).values(values))
+
+    def measure_states(self) -> list[RecordedState]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(measure_states).order_by(
+                measure_states.c.measure, measure_states.c.indicator)).mappings().all()
+        return [RecordedState(row["measure"], row["indicator"], IndicatorState(row["state"]),
+                              date.fromisoformat(row["day"]), row["evidence"],
+                              datetime.fromisoformat(row["recorded_at"])) for row in rows]
 
 
 def _utc(moment: datetime) -> str:

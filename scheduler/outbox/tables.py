@@ -68,3 +68,13 @@ alerts = Table(
     Column("raised_at", String(40)),
     Column("resolved_at", String(40)),
 )
+
+measure_states = Table(  # issue 11: `measure set`, one row per measure and indicator
+    "measure_states", metadata,
+    Column("measure", String(80), primary_key=True),
+    Column("indicator", String(80), primary_key=True),
+    Column("state", String(20), nullable=False),  # indicators.State: done | not-done
+    Column("day", String(10), nullable=False),  # the day it was done (ISO date)
+    Column("evidence", String(500)),  # an https link
+    Column("recorded_at", String(40), nullable=False),  # UTC ISO 8601
+)

@@ -101,7 +101,8 @@ def test_alembic_shows_the_migrations() -> None:
     assert "<base> -> 0001, Baseline" in done.stdout
     assert "0001 -> 0002, The outbox as a state machine" in done.stdout
     assert "0002 -> 0003, The stored schedule" in done.stdout
-    assert "0003 -> 0004 (head), Who holds a claimed row" in done.stdout
+    assert "0003 -> 0004, Who holds a claimed row" in done.stdout
+    assert "0004 -> 0005 (head), The measures' indicators as recorded by hand" in done.stdout
 
 
 def test_the_head_the_store_checks_against_is_the_newest_migration() -> None:

@@ -246,7 +246,8 @@ CASES = [
          "id: kunta-kokous", "id", ("'kunta-kokous'", "'kuntakokous'")),
     Case("missing-sources",
          (Edit(VR, 'sources:\n  - "000 yhdyspintasuunnitelma 2026, luku 5, toimenpide 4"\n'
-                   '  - "002 hallituksen muistio yhdyspintasuunnitelman hyväksymisestä"\n', ""),),
+                   '  - "002 aluehallituksen muistio: toimenpide 4 ”Yhteinen edunvalvonnan '
+                   'ydinviesti”"\n', ""),),
          VR, "id: vaikuttamisryhma", "sources", ("required",)),
     Case("empty-conveners-without-gap",
          (Edit("hyte-suunnittelukokoukset.yaml",
@@ -266,10 +267,10 @@ CASES = [
          (Edit(KK, "  weekdays: [tue, wed, thu]\n", "  weekdays: [tiistai, wed, thu]\n"),), KK,
          "weekdays: [tiistai", "shape.weekdays[0]", ("'tiistai'", "'tue'")),
     Case("alias",
-         (Edit(VR, '    source: "000 yhdyspintasuunnitelma 2026, toimenpide 4: koollekutsujana',
-               '    source: &src "000 yhdyspintasuunnitelma 2026, toimenpide 4: koollekutsujana'),
-          Edit(VR, '    source: "000 yhdyspintasuunnitelma 2026, toimenpide 4, seuranta: '
-                   'kokoontunut 2–3 kertaa vuodessa"\n', "    source: *src\n")),
+         (Edit(VR, '    source: "000 yhdyspintasuunnitelma 2026, luku 5, toimenpide 4: ”Maakunta',
+               '    source: &src "000 yhdyspintasuunnitelma 2026, luku 5, toimenpide 4: ”Maakunta'),
+          Edit(VR, '    source: "000 yhdyspintasuunnitelma 2026, luku 5, toimenpide 4, seuranta: '
+                   '”Vaikuttamisryhmä kokoontunut 2-3 krt/v”"\n', "    source: *src\n")),
          VR, "source: *src", "cadence[0].source", ("alias",)),
     # hand-written dates and times are met halfway: a near miss is told what to write
     Case("time-hour-only-quoted", (Edit(KK, '  start: "12:00"\n', '  start: "9"\n'),), KK,
@@ -363,7 +364,7 @@ def test_partition_names_the_organisation_in_two_members(
 def test_precedes_cycle_is_reported_in_both_bodies_naming_both(
     bodies: Path, config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    rule = '    source: "001 puitesopimus, Taso 2: kokoontuu vähintään kerran vuodessa."\n'
+    rule = '    source: "001 puitesopimus 2023–2025, Taso 2: ”se kokoontuu vähintään kerran vuodessa”"\n'
     Edit(KK, rule, rule + "  - kind: precedes\n    body: kuntajohtajakokous\n"
                           '    min_lead: P1W\n    max_lead: P2W\n    source: "testi"\n').apply(bodies)
 
