@@ -29,21 +29,29 @@ def unregister(instance: str) -> None:
     _instances.pop(instance, None)
 
 
+def _run(instance: str, job: str) -> None:
+    """The instance's job; nothing when it has stopped (a job its shutdown left running
+    may still fire once)."""
+    service = _instances.get(instance)
+    if service is not None:
+        getattr(service, job)()
+
+
 def wake(instance: str) -> None:
     """Enqueue what falls due and deliver what is due."""
-    _instances[instance].wake()
+    _run(instance, "wake")
 
 
 def replan(instance: str) -> None:
     """Plan the stored schedule again, raise alerts, read answers, rewrite feeds."""
-    _instances[instance].replan()
+    _run(instance, "replan")
 
 
 def watch(instance: str) -> None:
     """Look for edited files and for changes made beside the service."""
-    _instances[instance].watch()
+    _run(instance, "watch")
 
 
 def expire(instance: str) -> None:
     """Erase personal data past its retention period."""
-    _instances[instance].expire()
+    _run(instance, "expire")

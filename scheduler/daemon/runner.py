@@ -67,6 +67,14 @@ def _real_now() -> datetime:
     return datetime.now(UTC)
 
 
+def _words(exc: BaseException) -> str:
+    """An error for the log: the driver's first line for a database error, whose full text
+    repeats the statement and its parameters (outbox keys, which hold addresses)."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).splitlines()
+    return redact(f"{type(exc).__name__}: {text[0] if text else ''}")
+
+
 class Daemon:
     """One instance of ``serve``. ``clock`` is the time the use cases see (tests pass a
     virtual one and call the jobs themselves)."""
@@ -175,7 +183,7 @@ class Daemon:
                 log.warning("%d messages a stopped service left under way are uncertain: "
                             "each is looked up before it is sent again", recovered)
         except Exception as exc:  # noqa: BLE001 - the jobs retry; the database may be starting
-            log.error("could not take up the rows left under way: %s", redact(str(exc)))
+            log.error("could not take up the rows left under way: %s", _words(exc))
         self.scheduler = self._scheduler()
         self.scheduler.start()
         last_wall, last_mono = time.time(), time.monotonic()
@@ -269,7 +277,7 @@ class Daemon:
                          len(result.plan.meetings), len(result.plan.problems), answers)
                 self.started = True
             except Exception as exc:  # noqa: BLE001 - logged; the next re-plan tries again
-                log.error("planning failed: %s", redact(f"{type(exc).__name__}: {exc}"))
+                log.error("planning failed: %s", _words(exc))
                 self._retry("replan-retry", jobs.replan)
                 return
         self.wake()
@@ -287,7 +295,7 @@ class Daemon:
                 self._record(report, now)
             except Exception as exc:  # noqa: BLE001 - nothing is lost: the rows still wait
                 log.error("delivery run failed, trying again in %d s: %s",
-                          RETRY_AFTER.seconds, redact(f"{type(exc).__name__}: {exc}"))
+                          RETRY_AFTER.seconds, _words(exc))
                 self._plan_wake(self.scheduler, now + RETRY_AFTER, when=now + RETRY_AFTER)
                 return
             if not self.halt.is_set():
@@ -311,7 +319,7 @@ class Daemon:
             if first is not None and (self.wake_at is None or first < self.wake_at):
                 self._plan_wake(self.scheduler, now, when=max(first, now))
         except Exception as exc:  # noqa: BLE001 - the next poll tries again
-            log.error("watch: %s", redact(f"{type(exc).__name__}: {exc}"))
+            log.error("watch: %s", _words(exc))
 
     def expire(self) -> None:
         from scheduler.service.privacy import expire
@@ -321,7 +329,7 @@ class Daemon:
                 erased = expire(self.services, self.clock())
                 log.info("retention: %s", erased)
             except Exception as exc:  # noqa: BLE001 - tomorrow's run tries again
-                log.error("retention failed: %s", redact(f"{type(exc).__name__}: {exc}"))
+                log.error("retention failed: %s", _words(exc))
 
     # -- helpers ----------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ than that many uncertain.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
@@ -45,6 +46,8 @@ from scheduler.planning.due import Miss, Missed, decide
 from scheduler.planning.records import Kind, MeetingRecord
 
 from .bootstrap import Services
+
+log = logging.getLogger("yhdyspinta.delivery")
 
 MAX_ATTEMPTS = 5
 COMMIT_RETRIES = (1.0, 2.0, 4.0, 8.0)  # seconds between tries to record outcomes (15 s in all)
@@ -265,13 +268,17 @@ class _Delivery:
             try:
                 claimed = self.store.commit(outcomes, delivered, claims, now, self.by)
                 break
-            except OperationalError:
+            except OperationalError as exc:
                 # The database restarting or locked by another process: the calls that
                 # ended did go, and forgetting that would send them again. Held here and
                 # written once it answers; the last failure is raised, the rows then left
                 # sending for the next run to take up as uncertain.
                 if pause is None:
                     raise
+                # The driver's own words only: the statement's parameters hold addresses.
+                words = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
+                log.warning("the database did not record %d outcomes (%s); trying again in "
+                            "%.0f s", len(outcomes), words, pause)
                 time.sleep(pause)
         self._outcomes, self._delivered = [], []
         return claimed
