@@ -296,7 +296,7 @@ class Daemon:
             except Exception as exc:  # noqa: BLE001 - nothing is lost: the rows still wait
                 log.error("delivery run failed, trying again in %d s: %s",
                           RETRY_AFTER.seconds, _words(exc))
-                self._plan_wake(self.scheduler, now + RETRY_AFTER, when=now + RETRY_AFTER)
+                self._plan_wake(self.scheduler, now, when=now + RETRY_AFTER)
                 return
             if not self.halt.is_set():
                 self._plan_wake(self.scheduler, now)

@@ -10,7 +10,7 @@ row commits its meeting, its unique key keeps a message from going twice). The p
 is the same for the same address, so that
 
 * an outbox key rewritten with it is a tombstone: the enqueue finds the erased key of a
-  message it would add again and leaves the message out (``already_erased``), as it would
+  message it would add again and leaves the message out (``Store.add``), as it would
   find the original key, so erasing never makes anything go a second time;
 * an erased entry of a meeting's ``invited`` list still counts who held the meeting, and
   the service, which never writes to an erased entry, still knows that a person it would
@@ -36,7 +36,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, func, or_, select, update
 from sqlalchemy.engine import Row, RowMapping
 
-from .records import EVERYONE, OutboxRow, State
+from .records import EVERYONE, State
 from .tables import alerts, meetings, outbox
 
 PREFIX = "erased:"
@@ -107,26 +107,12 @@ def _pattern(address: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w.+-]){re.escape(address)}(?![\w-]|\.\w)", re.IGNORECASE)
 
 
-def _personal(recipient: str) -> bool:
+def personal(recipient: str) -> bool:
     """Whether a row's recipient is a person's address still to erase."""
     return recipient != EVERYONE and not is_erased(recipient)
 
 
 # -- what the enqueue asks --------------------------------------------------------------------
-
-def already_erased(engine: Engine, rows: Sequence[OutboxRow]) -> set[str]:
-    """The keys of ``rows`` stored under their erased key: messages that existed and whose
-    recipient was erased since. Adding them again would write the address back, and send
-    a past or stopped message, so the enqueue leaves them out."""
-    tombstones = {erased_key(row.key, row.recipient): row.key
-                  for row in rows if _personal(row.recipient)}
-    found: set[str] = set()
-    with engine.connect() as conn:
-        for chunk in _chunks(list(tombstones)):
-            stored = conn.execute(select(outbox.c.key).where(outbox.c.key.in_(chunk))).scalars()
-            found.update(tombstones[key] for key in stored)
-    return found
-
 
 # -- retention --------------------------------------------------------------------------------
 
@@ -147,13 +133,13 @@ def erase_expired(engine: Engine, before: datetime) -> Erased:
                        outbox.c.meeting_uid).where(outbox.c.meeting_uid.in_(chunk))).all()
             known = _addresses(stored, found)
             done = [row for row in found if row.state in FINAL]
-            erasing = [row for row in done if _personal(row.recipient)]
-            clearing = [row for row in done if not _personal(row.recipient)
+            erasing = [row for row in done if personal(row.recipient)]
+            clearing = [row for row in done if not personal(row.recipient)
                         and any(mentions(row.error, a) for a in known.get(row.meeting_uid, ()))]
             _rewrite(conn, erasing, known)
             _clear_errors(conn, clearing)
             rows, errors = rows + len(erasing), errors + len(clearing)
-            changed += sum(_erase_meeting(conn, meeting, _personal) for meeting in stored)
+            changed += sum(_erase_meeting(conn, meeting, personal) for meeting in stored)
     return Erased(rows=rows, errors=errors, meetings=changed)
 
 
@@ -163,9 +149,9 @@ def _addresses(stored: Sequence[RowMapping], found: Sequence[Row[*tuple[Any, ...
     known: dict[str, set[str]] = {}
     for meeting in stored:
         known[meeting["uid"]] = {a for a in (*_invited(meeting), *_responses(meeting))
-                                 if _personal(a)}
+                                 if personal(a)}
     for row in found:
-        if _personal(row.recipient):
+        if personal(row.recipient):
             known.setdefault(row.meeting_uid, set()).add(row.recipient)
     return known
 

@@ -38,6 +38,7 @@ from scheduler.planning.records import Kind, MeetingRecord, MeetingStatus, Reaso
 
 from . import migrate
 from .records import Alert, Delivered, OutboxRow, Outcome, State
+from .retention import erased_key, personal
 from .tables import alerts, measure_states, meetings, outbox
 
 SQLITE_BUSY_MS = 5000  # wait this long for another process's write (issue 10: a CLI beside serve)
@@ -188,16 +189,22 @@ class Store:
         return self.add([row]) == 1
 
     def add(self, rows: Iterable[OutboxRow]) -> int:
-        """Add every row whose key is new, in one transaction; how many were added."""
+        """Add every row whose key is new, in one transaction; how many were added. A row
+        stored under its erased key (its recipient erased since: past retention, or
+        `forget`) is not new either: adding it again would write the address back and send
+        a past or stopped message."""
         wanted = {row.key: row for row in rows}
         if not wanted:
             return 0
-        keys = list(wanted)
+        tombstones = {erased_key(row.key, row.recipient): row.key for row in wanted.values()
+                      if personal(row.recipient)}
+        keys = [*wanted, *tombstones]
         with self.engine.begin() as conn:
             have: set[str] = set()
             for first in range(0, len(keys), _IN_CHUNK):
                 have.update(conn.execute(select(outbox.c.key).where(
                     outbox.c.key.in_(keys[first:first + _IN_CHUNK]))).scalars())
+            have.update(tombstones[key] for key in have & tombstones.keys())
             new = [_outbox_values(row) for key, row in wanted.items() if key not in have]
             if new:
                 conn.execute(insert(outbox), new)
@@ -253,18 +260,8 @@ class Store:
         calls that ended, what they tell about their meetings, and the claims of the rows
         to send next (each claimed row, or ``None`` where another run has it). Writing them
         together keeps the rows marked ``sending`` to those really in flight."""
-        outcomes = list(outcomes)
         with self.engine.begin() as conn:
-            if outcomes:
-                conn.execute(
-                    update(outbox).where(outbox.c.key == bindparam("row_key")).values(
-                        state=bindparam("state"), attempts=bindparam("attempts"),
-                        error=bindparam("error"), remote_id=bindparam("remote_id"),
-                        reason=bindparam("reason"), sent_at=bindparam("sent_at"),
-                        retry_at=bindparam("retry_at")),
-                    [_outcome_values(outcome) for outcome in outcomes])
-            for change in delivered:
-                _note_delivered(conn, change)
+            _record(conn, list(outcomes), delivered)
             return self._claim(conn, claims, now, by)
 
     @staticmethod
@@ -304,7 +301,8 @@ class Store:
              reason: str | None = None, attempted: bool = True) -> OutboxRow:
         """Record the row's new state; ``attempted``: a delivery call was made for it."""
         outcome = Outcome(row, state, error, remote_id, at, reason, attempted)
-        self.commit([outcome], (), [], at or datetime.now(UTC))
+        with self.engine.begin() as conn:
+            _record(conn, [outcome], ())
         return replace(row, state=state, attempts=_attempts(outcome), error=error, reason=reason)
 
     def next_due(self) -> datetime | None:
@@ -406,6 +404,20 @@ def _outcome_values(outcome: Outcome) -> dict[str, Any]:
             "remote_id": outcome.remote_id, "reason": outcome.reason,
             "sent_at": _utc(sent) if sent else None,
             "retry_at": _utc(outcome.retry_at) if outcome.retry_at else None}
+
+
+def _record(conn: Connection, outcomes: list[Outcome], delivered: Iterable[Delivered]) -> None:
+    """Rows' new states (one statement for all) and what they tell about their meetings."""
+    if outcomes:
+        conn.execute(
+            update(outbox).where(outbox.c.key == bindparam("row_key")).values(
+                state=bindparam("state"), attempts=bindparam("attempts"),
+                error=bindparam("error"), remote_id=bindparam("remote_id"),
+                reason=bindparam("reason"), sent_at=bindparam("sent_at"),
+                retry_at=bindparam("retry_at")),
+            [_outcome_values(outcome) for outcome in outcomes])
+    for change in delivered:
+        _note_delivered(conn, change)
 
 
 def _note_delivered(conn: Connection, change: Delivered) -> None:

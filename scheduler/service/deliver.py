@@ -70,23 +70,27 @@ class DeliveryReport:
     """What one delivery run did, for the operator."""
 
     sent: int = 0
-    failed: list[str] = field(default_factory=list)
-    retry: list[str] = field(default_factory=list)
     skipped: int = 0
     missed: list[MissedRow] = field(default_factory=list)
     recovered: int = 0  # rows a crashed run left sending, now uncertain
     taken: int = 0  # rows another run claimed meanwhile
     lateness: list[float] = field(default_factory=list)  # seconds past due, per row sent
-    # The rows failed or left to retry with the backend's words, for a log that must not
-    # name the recipient (the lines above do, for the operator at the terminal).
+    # The rows refused, with the backend's words and whether for good (failed) or for now
+    # (to retry): the service logs them without the recipient, the terminal names them.
     refusals: list[tuple[OutboxRow, str, bool]] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[str]:
+        return [describe(row, why) for row, why, final in self.refusals if final]
+
+    @property
+    def retry(self) -> list[str]:
+        return [describe(row, why) for row, why, final in self.refusals if not final]
 
     def add(self, other: DeliveryReport) -> None:
         self.sent += other.sent
         self.skipped += other.skipped
         self.taken += other.taken
-        self.failed += other.failed
-        self.retry += other.retry
         self.missed += other.missed
         self.lateness += other.lateness
         self.refusals += other.refusals
@@ -420,11 +424,9 @@ class _Delivery:
         retry_at = None
         if isinstance(exc, DeliveryUnavailable) and row.attempts + 1 < MAX_ATTEMPTS:
             state = State.UNCERTAIN if exc.uncertain else State.PENDING
-            report.retry.append(describe(row, str(exc)))
             retry_at = self.now + retry_pause(row.attempts + 1)
         else:
             state = State.FAILED
-            report.failed.append(describe(row, str(exc)))
         report.refusals.append((row, str(exc), state is State.FAILED))
         self._outcomes.append(Outcome(row, state, error=str(exc), retry_at=retry_at))
 

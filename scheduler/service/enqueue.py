@@ -12,7 +12,7 @@ from datetime import datetime
 
 from scheduler.messaging.render import Renderer
 from scheduler.outbox.records import EVERYONE, Alert, OutboxRow
-from scheduler.outbox.retention import already_erased, pseudonym
+from scheduler.outbox.retention import pseudonym
 from scheduler.planning.actions import action_chain
 from scheduler.planning.planner import Plan, PlanProblem
 from scheduler.planning.records import Kind, MeetingRecord, MeetingStatus
@@ -39,7 +39,7 @@ def enqueue_actions(services: Services, until: datetime, since: datetime | None 
                 continue
             rows += _action_rows(services, record, action.kind, action.due,
                                  [r.email for r in services.audience.of_action(record, action)])
-    return _add(services, rows)
+    return services.store.add(rows)
 
 
 def _action_rows(services: Services, record: MeetingRecord, kind: Kind, due: datetime,
@@ -66,18 +66,10 @@ def raise_alerts(services: Services, plan: Plan, now: datetime) -> int:
               or (problem.key == "no-convener" and problem.body in planned)]
     services.store.raise_alerts(alerts, now)
     coordinator = services.contacts.coordinator.email
-    return _add(services, [
+    return services.store.add(
         OutboxRow(f"{alert.key}|alert|{coordinator}", None, Kind.ALERT, coordinator, 0, now,
                   body=alert.body, alert=alert.key)
-        for alert in alerts])
-
-
-def _add(services: Services, rows: list[OutboxRow]) -> int:
-    """Add the rows whose key is new. A message whose recipient was erased since (past
-    retention, or `forget`) is stored under its erased key: it is not new either, and
-    adding it again would bring the address back (and send a message that was stopped)."""
-    erased = already_erased(services.store.engine, rows)
-    return services.store.add(row for row in rows if row.key not in erased)
+        for alert in alerts)
 
 
 def _alert(services: Services, problem: PlanProblem) -> Alert:
